@@ -1,0 +1,37 @@
+import type { Command } from "commander";
+import { createApp } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
+import { createContext } from "../../src/context.ts";
+import { DOCS_PATH } from "../../src/http/docs.ts";
+import { startServer, stopOnSignals } from "../../src/server.ts";
+import { VERSION } from "../../src/version.ts";
+import type { CliIO } from "../io.ts";
+import { configFlags, withDatabaseOptions, withListenOptions } from "../options.ts";
+
+export function serveCommand(program: Command, io: CliIO, running: () => void): void {
+  withDatabaseOptions(withListenOptions(program.command("serve")))
+    .description("run the HTTP API and the WebSocket chat")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  coc serve\n  coc serve --port 9000 --data-dir /var/lib/coc\n  COC_DATABASE=:memory: coc serve --port 0",
+    )
+    .action((options: Record<string, unknown>) => {
+      const config = loadConfig(io.env, configFlags(options), io.cwd);
+      const ctx = createContext(config);
+      const server = startServer(ctx, createApp(ctx), { port: config.port, host: config.host });
+      ctx.log.info("listening", {
+        version: VERSION,
+        url: server.url.href,
+        docs: new URL(DOCS_PATH, server.url).href,
+        database: config.database,
+      });
+      stopOnSignals({
+        source: io.signals,
+        stop: () => server.stop(),
+        exit: io.exit,
+        onSignal: (signal, second) =>
+          ctx.log.info(second ? "second signal: exiting now" : "signal received", { signal }),
+      });
+      running();
+    });
+}

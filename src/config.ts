@@ -1,0 +1,246 @@
+import { isAbsolute, join, resolve } from "node:path";
+
+/** One OAuth application's credentials and endpoints; absent when the provider is off. */
+export interface GithubConfig {
+  clientId: string;
+  clientSecret: string;
+  webUrl: string;
+  apiUrl: string;
+}
+export interface GoogleConfig {
+  clientId: string;
+  clientSecret: string;
+  issuer: string;
+}
+export interface DiscordConfig {
+  clientId: string;
+  clientSecret: string;
+  baseUrl: string;
+}
+export interface RazorpayConfig {
+  keyId: string;
+  keySecret: string;
+  webhookSecret: string | null;
+  baseUrl: string;
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Absolute path of the folder that holds the database file and generated secrets. */
+  dataDir: string;
+  /** Absolute path of the SQLite file, or `:memory:`. */
+  database: string;
+  /** Given by COC_JWT_SECRET, or null: then one is generated into the data dir (see secrets.ts). */
+  jwtSecret: string | null;
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+  corsOrigins: readonly string[];
+  oauthRedirectUris: readonly string[];
+  github: GithubConfig | null;
+  google: GoogleConfig | null;
+  discord: DiscordConfig | null;
+  razorpay: RazorpayConfig | null;
+  logLevel: LogLevel;
+  /** Largest request body accepted, in bytes (1 MiB). */
+  maxBodyBytes: number;
+}
+
+/** Flags of `coc serve` / `coc migrate`; each overrides its environment variable. */
+export interface ConfigFlags {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  database?: string;
+}
+
+/** A bad setting, named by its variable, so a self-hoster sees what to fix. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const DURATION = /^(\d+)(s|m|h|d)?$/;
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** Parses `90`, `90s`, `15m`, `12h`, `30d` into seconds. */
+export function parseDuration(variable: string, text: string): number {
+  const match = DURATION.exec(text.trim());
+  const amount = match ? Number(match[1]) : Number.NaN;
+  if (!match || !Number.isSafeInteger(amount) || amount <= 0) {
+    throw new ConfigError(variable, `expected a duration like 15m, 12h or 30d, got "${text}"`);
+  }
+  return amount * UNIT_SECONDS[(match[2] ?? "s") as keyof typeof UNIT_SECONDS];
+}
+
+export function parsePort(variable: string, text: string): number {
+  const port = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError(variable, `expected a port number from 0 to 65535, got "${text}"`);
+  }
+  return port;
+}
+
+/** True for hosts that never leave this machine: where plain http is acceptable. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Validates a provider base URL: https anywhere, plain http only on a loopback host
+ * (tests and local fakes). The answer has no trailing slash.
+ */
+export function parseProviderUrl(variable: string, text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new ConfigError(variable, `expected an absolute URL, got "${text}"`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ConfigError(variable, `expected an http(s) URL, got "${text}"`);
+  }
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+    throw new ConfigError(variable, `plain http is allowed only on a loopback host; use https for "${url.host}"`);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new ConfigError(variable, "must not carry credentials, a query or a fragment");
+  }
+  return url.href.replace(/\/+$/, "");
+}
+
+function parseList(text: string | undefined): string[] {
+  return (text ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+function parseOrigins(variable: string, text: string | undefined): string[] {
+  return parseList(text).map((item) => {
+    let url: URL;
+    try {
+      url = new URL(item);
+    } catch {
+      throw new ConfigError(variable, `expected origins like https://app.example.com, got "${item}"`);
+    }
+    if ((url.protocol !== "https:" && url.protocol !== "http:") || url.origin !== item.replace(/\/$/, "")) {
+      throw new ConfigError(variable, `expected an origin (scheme://host[:port], no path), got "${item}"`);
+    }
+    return url.origin;
+  });
+}
+
+function parseRedirectUris(variable: string, text: string | undefined): string[] {
+  return parseList(text).map((item) => {
+    let url: URL;
+    try {
+      url = new URL(item);
+    } catch {
+      throw new ConfigError(variable, `expected absolute URLs, got "${item}"`);
+    }
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
+      throw new ConfigError(variable, `"${item}" must be https (plain http only on a loopback host)`);
+    }
+    if (url.hash) throw new ConfigError(variable, `"${item}" must not have a fragment`);
+    return url.href;
+  });
+}
+
+/** Reads a pair of credentials: both or neither; one without the other is a mistake worth naming. */
+function credentials(env: Env, idVar: string, secretVar: string): { id: string; secret: string } | null {
+  const id = env[idVar]?.trim() || undefined;
+  const secret = env[secretVar]?.trim() || undefined;
+  if (!id && !secret) return null;
+  if (!id) throw new ConfigError(idVar, `is required when ${secretVar} is set`);
+  if (!secret) throw new ConfigError(secretVar, `is required when ${idVar} is set`);
+  return { id, secret };
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+function value(env: Env, name: string): string | undefined {
+  const text = env[name];
+  return text === undefined || text.trim() === "" ? undefined : text.trim();
+}
+
+/**
+ * Builds the validated, frozen configuration from the environment and CLI flags (flags win),
+ * exactly as the Configuration table of API.md. Reads no files and touches no disk.
+ *
+ * @example loadConfig(process.env, { port: 9000 }).port // 9000
+ */
+export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = process.cwd()): Config {
+  const portText = value(env, "COC_PORT") ?? value(env, "PORT");
+  const port = flags.port ?? (portText === undefined ? 8000 : parsePort(value(env, "COC_PORT") ? "COC_PORT" : "PORT", portText));
+
+  const dataDirText = flags.dataDir ?? value(env, "COC_DATA_DIR") ?? "./data";
+  const dataDir = isAbsolute(dataDirText) ? dataDirText : resolve(cwd, dataDirText);
+
+  const databaseText = flags.database ?? value(env, "COC_DATABASE");
+  const database =
+    databaseText === undefined
+      ? join(dataDir, "coc.db")
+      : databaseText === ":memory:" || isAbsolute(databaseText)
+        ? databaseText
+        : resolve(cwd, databaseText);
+
+  const jwtSecret = value(env, "COC_JWT_SECRET") ?? null;
+  if (jwtSecret !== null && jwtSecret.length < 32) {
+    throw new ConfigError("COC_JWT_SECRET", "must be at least 32 characters (or leave it unset to generate one)");
+  }
+
+  const github = credentials(env, "COC_GITHUB_CLIENT_ID", "COC_GITHUB_CLIENT_SECRET");
+  const google = credentials(env, "COC_GOOGLE_CLIENT_ID", "COC_GOOGLE_CLIENT_SECRET");
+  const discord = credentials(env, "COC_DISCORD_CLIENT_ID", "COC_DISCORD_CLIENT_SECRET");
+  const razorpay = credentials(env, "COC_RAZORPAY_KEY_ID", "COC_RAZORPAY_KEY_SECRET");
+
+  // Provider URLs are validated even while the provider is off: a typo should not wait to surprise.
+  const url = (name: string, fallback: string) => parseProviderUrl(name, value(env, name) ?? fallback);
+  const githubWebUrl = url("COC_GITHUB_WEB_URL", "https://github.com");
+  const githubApiUrl = url("COC_GITHUB_API_URL", "https://api.github.com");
+  const googleIssuer = url("COC_GOOGLE_ISSUER", "https://accounts.google.com");
+  const discordBaseUrl = url("COC_DISCORD_BASE_URL", "https://discord.com");
+  const razorpayBaseUrl = url("COC_RAZORPAY_BASE_URL", "https://api.razorpay.com");
+
+  const logLevelText = (value(env, "COC_LOG_LEVEL") ?? "info").toLowerCase();
+  if (!LOG_LEVELS.includes(logLevelText as LogLevel)) {
+    throw new ConfigError("COC_LOG_LEVEL", `expected one of ${LOG_LEVELS.join(", ")}, got "${logLevelText}"`);
+  }
+
+  const host = flags.host ?? value(env, "COC_HOST") ?? "0.0.0.0";
+  if (/\s|\//.test(host)) throw new ConfigError(flags.host ? "--host" : "COC_HOST", `expected a host name or address, got "${host}"`);
+
+  return Object.freeze({
+    port,
+    host,
+    dataDir,
+    database,
+    jwtSecret,
+    accessTtlSeconds: parseDuration("COC_ACCESS_TTL", value(env, "COC_ACCESS_TTL") ?? "15m"),
+    refreshTtlSeconds: parseDuration("COC_REFRESH_TTL", value(env, "COC_REFRESH_TTL") ?? "30d"),
+    corsOrigins: Object.freeze(parseOrigins("COC_CORS_ORIGINS", env.COC_CORS_ORIGINS)),
+    oauthRedirectUris: Object.freeze(parseRedirectUris("COC_OAUTH_REDIRECT_URIS", env.COC_OAUTH_REDIRECT_URIS)),
+    github: github && { clientId: github.id, clientSecret: github.secret, webUrl: githubWebUrl, apiUrl: githubApiUrl },
+    google: google && { clientId: google.id, clientSecret: google.secret, issuer: googleIssuer },
+    discord: discord && { clientId: discord.id, clientSecret: discord.secret, baseUrl: discordBaseUrl },
+    razorpay: razorpay && {
+      keyId: razorpay.id,
+      keySecret: razorpay.secret,
+      webhookSecret: value(env, "COC_RAZORPAY_WEBHOOK_SECRET") ?? null,
+      baseUrl: razorpayBaseUrl,
+    },
+    logLevel: logLevelText as LogLevel,
+    maxBodyBytes: 1024 * 1024,
+  });
+}

@@ -1,0 +1,67 @@
+import { Database } from "bun:sqlite";
+import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import * as schema from "./schema.ts";
+
+export type Db = BunSQLiteDatabase<typeof schema>;
+/** A transaction handle as drizzle passes it; services accept either. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+export interface OpenDatabase {
+  /** The raw handle: PRAGMAs, migrations, backups. Services use `db`. */
+  sqlite: Database;
+  db: Db;
+  close(): void;
+}
+
+/** How long a writer waits for another process's write lock before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Opens (creating if needed) the SQLite file with the settings every process must share:
+ * WAL so readers never block the writer, foreign keys on, a busy timeout so the server and a CLI
+ * process queue for the write lock instead of failing, and synchronous=FULL so a committed XP
+ * credit survives a power cut.
+ */
+export function openDatabase(path: string): OpenDatabase {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const sqlite = new Database(path, { create: true });
+  sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  if (path !== ":memory:") sqlite.run("PRAGMA journal_mode = WAL");
+  sqlite.run("PRAGMA synchronous = FULL");
+  sqlite.run("PRAGMA foreign_keys = ON");
+  const db = drizzle({ client: sqlite, schema });
+  let closed = false;
+  return {
+    sqlite,
+    db,
+    close() {
+      if (closed) return;
+      closed = true;
+      // Folding the WAL back into the main file leaves one self-contained file behind.
+      if (path !== ":memory:") {
+        try {
+          sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
+        } catch {
+          // Another process holds the database; it will checkpoint.
+        }
+      }
+      sqlite.close();
+    },
+  };
+}
+
+/**
+ * Runs `work` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front, so two
+ * processes never both read and then fail to upgrade to a write. `work` must be synchronous.
+ */
+export function writeTransaction<T>(db: Db, work: (tx: Tx) => T): T {
+  return db.transaction((tx) => {
+    const result = work(tx);
+    if (result instanceof Promise) {
+      throw new Error("writeTransaction: the work must be synchronous (no await inside a transaction)");
+    }
+    return result;
+  }, { behavior: "immediate" });
+}

@@ -1,0 +1,90 @@
+import type { Server } from "bun";
+import type { App } from "./app.ts";
+import type { AppContext } from "./context.ts";
+import { CLOSE_GOING_AWAY } from "./http/connections.ts";
+
+export interface RunningServer {
+  /** Where it listens, with the port the OS chose when asked for port 0. */
+  url: URL;
+  server: Server<unknown>;
+  /**
+   * Graceful stop: stop accepting, close WebSockets with 1001, let requests in flight finish
+   * (for at most `drainMs`, then cut them), then close the database. Safe to call twice.
+   */
+  stop(options?: { drainMs?: number }): Promise<void>;
+}
+
+/** How long requests in flight get to finish on shutdown before they are cut. */
+export const DEFAULT_DRAIN_MS = 10_000;
+
+/** Starts the app on Bun.serve and returns how to stop it. */
+export function startServer(ctx: AppContext, app: App, listen: { port: number; host: string }): RunningServer {
+  app.listen({
+    port: listen.port,
+    hostname: listen.host,
+    // Two servers on one port would split traffic between two processes; fail loudly instead.
+    reusePort: false,
+    development: false,
+    // The app refuses bodies over its own limit with problem+json (by Content-Length before
+    // reading, or while streaming a chunked body); Bun's cut-off, which answers bare, stays far above.
+    maxRequestBodySize: 1024 * 1024 * 1024,
+  });
+  const server = app.server;
+  if (!server) throw new Error("the server did not start");
+  let stopping: Promise<void> | undefined;
+  return {
+    url: server.url,
+    server,
+    stop({ drainMs = DEFAULT_DRAIN_MS } = {}) {
+      stopping ??= (async () => {
+        ctx.log.info("shutting down", { open_connections: ctx.connections.size });
+        const drained = server.stop(false);
+        ctx.connections.closeAll(CLOSE_GOING_AWAY, "server shutting down");
+        let timer: Timer | undefined;
+        const late = new Promise<"late">((resolve) => {
+          timer = setTimeout(() => resolve("late"), drainMs);
+        });
+        if ((await Promise.race([drained, late])) === "late") {
+          ctx.log.warn("requests still in flight after the drain period; closing them", { drain_ms: drainMs });
+          await server.stop(true);
+        }
+        clearTimeout(timer);
+        ctx.close();
+        ctx.log.info("stopped");
+      })();
+      return stopping;
+    },
+  };
+}
+
+export interface SignalSource {
+  on(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown;
+}
+
+/**
+ * First SIGINT/SIGTERM: graceful stop, then exit 0. A second one while stopping: exit at once
+ * (130 for SIGINT, 143 for SIGTERM), for the admin who does not want to wait.
+ */
+export function stopOnSignals(options: {
+  source: SignalSource;
+  stop: () => Promise<void>;
+  exit: (code: number) => void;
+  onSignal?: (signal: string, second: boolean) => void;
+}): void {
+  let received = false;
+  const handle = (signal: "SIGINT" | "SIGTERM") => () => {
+    const second = received;
+    received = true;
+    options.onSignal?.(signal, second);
+    if (second) {
+      options.exit(signal === "SIGINT" ? 130 : 143);
+      return;
+    }
+    options.stop().then(
+      () => options.exit(0),
+      () => options.exit(1),
+    );
+  };
+  options.source.on("SIGINT", handle("SIGINT"));
+  options.source.on("SIGTERM", handle("SIGTERM"));
+}
