@@ -1,5 +1,5 @@
 import type { Server } from "bun";
-import type { App } from "./app.ts";
+import type { AnyElysia } from "elysia";
 import type { AppContext } from "./context.ts";
 import { CLOSE_GOING_AWAY } from "./http/connections.ts";
 
@@ -18,7 +18,7 @@ export interface RunningServer {
 export const DEFAULT_DRAIN_MS = 10_000;
 
 /** Starts the app on Bun.serve and returns how to stop it. */
-export function startServer(ctx: AppContext, app: App, listen: { port: number; host: string }): RunningServer {
+export function startServer(ctx: AppContext, app: AnyElysia, listen: { port: number; host: string }): RunningServer {
   app.listen({
     port: listen.port,
     hostname: listen.host,

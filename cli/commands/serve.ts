@@ -18,7 +18,13 @@ export function serveCommand(program: Command, io: CliIO, running: () => void): 
     .action((options: Record<string, unknown>) => {
       const config = loadConfig(io.env, configFlags(options), io.cwd);
       const ctx = createContext(config);
-      const server = startServer(ctx, createApp(ctx), { port: config.port, host: config.host });
+      let server: ReturnType<typeof startServer>;
+      try {
+        server = startServer(ctx, createApp(ctx), { port: config.port, host: config.host });
+      } catch (error) {
+        ctx.close();
+        throw error;
+      }
       ctx.log.info("listening", {
         version: VERSION,
         url: server.url.href,

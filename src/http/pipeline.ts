@@ -205,9 +205,13 @@ export function httpPipeline(ctx: AppContext) {
       })
       .onError(({ code, error, request }) => {
         const state = stateOf(request);
+        // Elysia wraps what a parser throws in its own ParseError; the AppError is its cause.
+        const cause = (error as { cause?: unknown }).cause;
         let failure: AppError;
         if (error instanceof AppError) {
           failure = error;
+        } else if (cause instanceof AppError) {
+          failure = cause;
         } else if (code === "VALIDATION") {
           failure = new AppError("validation", "validation_failed", "The request is invalid", {
             errors: fieldErrors(error),

@@ -1,0 +1,96 @@
+import { Database } from "bun:sqlite";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { embeddedMigrations } from "../../src/db/migrate.ts";
+import { VERSION } from "../../src/version.ts";
+import { LogReader, ROOT } from "../support/cli.ts";
+
+/**
+ * The compiled binary, as a self-hoster gets it: built by `bun run build`, copied alone into an
+ * empty folder far from node_modules, and run from there.
+ */
+let dir: string;
+let binary: string;
+
+beforeAll(async () => {
+  const build = Bun.spawn(["bun", "run", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const code = await build.exited;
+  if (code !== 0) throw new Error(`bun run build failed: ${await new Response(build.stderr).text()}`);
+  dir = mkdtempSync(join(tmpdir(), "coc-smoke-"));
+  binary = join(dir, "coc");
+  copyFileSync(join(ROOT, "dist/coc"), binary);
+  Bun.spawnSync(["chmod", "+x", binary]);
+}, 120_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function serve() {
+  const child = Bun.spawn([binary, "serve", "--port", "0", "--host", "127.0.0.1"], {
+    cwd: dir,
+    env: { PATH: "/usr/bin:/bin", HOME: dir },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return { child, log: new LogReader(child.stdout) };
+}
+
+async function stop(child: ReturnType<typeof serve>["child"]) {
+  child.kill("SIGTERM");
+  expect(await child.exited).toBe(0);
+}
+
+describe("dist/coc", () => {
+  test("is one file that needs no node_modules", () => {
+    expect(existsSync(join(dir, "node_modules"))).toBe(false);
+    expect(statSync(binary).size).toBeGreaterThan(50 * 1024 * 1024);
+    const version = Bun.spawnSync([binary, "--version"], { cwd: dir });
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout.toString().trim()).toBe(VERSION);
+  });
+
+  test("serves from an empty folder, creates and migrates its database, and keeps data across a restart", async () => {
+    const first = serve();
+    const { url } = await first.log.waitFor((line) => line.msg === "listening");
+    const health = await fetch(new URL("/healthz", url));
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok", db: "ok", version: VERSION });
+
+    const spec = (await (await fetch(new URL("/swagger/json", url))).json()) as any;
+    expect(spec.openapi).toMatch(/^3\./);
+    expect(spec.paths["/healthz"]).toBeDefined();
+    const page = await (await fetch(new URL("/swagger", url))).text();
+    const bundle = /src="([^"]+swagger-ui-bundle\.js)"/.exec(page)?.[1];
+    expect(bundle).toBeDefined();
+    expect((await fetch(new URL(bundle!, url))).status).toBe(200);
+
+    const dbFile = join(dir, "data", "coc.db");
+    const secretFile = join(dir, "data", "jwt-secret");
+    expect(existsSync(dbFile)).toBe(true);
+    expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+    const secret = readFileSync(secretFile, "utf8");
+
+    // Written while the server runs, from another process, as an admin tool would.
+    const sqlite = new Database(dbFile);
+    sqlite.run("PRAGMA busy_timeout = 5000");
+    expect(sqlite.query("SELECT count(*) AS n FROM __drizzle_migrations").get()).toEqual({ n: embeddedMigrations().length });
+    sqlite.run("INSERT INTO users (username, created_at, updated_at) VALUES ('survivor', 1, 1)");
+    sqlite.close();
+    await stop(first.child);
+
+    const second = serve();
+    const again = await second.log.waitFor((line) => line.msg === "listening");
+    expect((await fetch(new URL("/healthz", again.url))).status).toBe(200);
+    expect(second.log.lines.some((line) => line.msg === "database migrated")).toBe(false);
+    await stop(second.child);
+
+    const reopened = new Database(dbFile, { readonly: true });
+    expect(reopened.query("SELECT username FROM users").all()).toEqual([{ username: "survivor" }]);
+    expect(reopened.query("SELECT count(*) AS n FROM __drizzle_migrations").get()).toEqual({ n: embeddedMigrations().length });
+    reopened.close();
+    expect(readFileSync(secretFile, "utf8")).toBe(secret);
+  });
+});
