@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { EventEmitter } from "node:events";
 import { createApp } from "../src/app.ts";
 import { CLOSE_GOING_AWAY } from "../src/http/connections.ts";
-import { startServer, stopOnSignals } from "../src/server.ts";
+import { stopOnSignals } from "../src/server.ts";
+import { startTestServer } from "./support/http.ts";
 import { createTestContext } from "./support/test-context.ts";
 
 function deferred<T = void>() {
@@ -31,8 +32,8 @@ function startWithProbes() {
         ctx.connections.delete(ws);
       },
     });
-  const running = startServer(ctx, app, { port: 0, host: "127.0.0.1" });
-  return { ctx, logs, running, entered, release, base: `http://127.0.0.1:${running.url.port}` };
+  const { running, base } = startTestServer(ctx, app);
+  return { ctx, logs, running, entered, release, base };
 }
 
 describe("graceful shutdown", () => {

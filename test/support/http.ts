@@ -1,4 +1,7 @@
+import type { AnyElysia } from "elysia";
 import type { App } from "../../src/app.ts";
+import type { AppContext } from "../../src/context.ts";
+import { startServer } from "../../src/server.ts";
 
 export interface CallOptions {
   json?: unknown;
@@ -42,3 +45,10 @@ export async function settled(): Promise<void> {
 }
 
 export type { App };
+
+/** A real server for `app` on 127.0.0.1 and a free port (WebSocket tests, fakes, the CLI). */
+export function startTestServer(ctx: AppContext, app: AnyElysia) {
+  const running = startServer(ctx, app, { port: 0, host: "127.0.0.1" });
+  const base = `http://127.0.0.1:${running.url.port}`;
+  return { running, base, wsBase: base.replace(/^http/, "ws"), stop: () => running.stop() };
+}
