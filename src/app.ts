@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { authRoutes } from "./auth/routes.ts";
 import type { AppContext } from "./context.ts";
 import { docs } from "./http/docs.ts";
 import { healthRoutes } from "./http/health.ts";
@@ -9,7 +10,9 @@ import { httpPipeline } from "./http/pipeline.ts";
  * Bun.serve (src/server.ts), tests call `app.handle(request)` or start it on port 0.
  */
 export function createApp(ctx: AppContext) {
-  return new Elysia({ name: "coc" }).use(httpPipeline(ctx)).use(docs()).use(healthRoutes(ctx));
+  // normalize: false: unknown fields in a body are refused (400), never silently dropped, and an
+  // answer that does not match its documented schema is a 500 rather than a leak.
+  return new Elysia({ name: "coc", normalize: false }).use(httpPipeline(ctx)).use(docs()).use(healthRoutes(ctx)).use(authRoutes(ctx));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -1,18 +1,33 @@
 import type { Database } from "bun:sqlite";
+import { AuthService, type LoginThrottles } from "./auth/auth-service.ts";
+import { OAuthService } from "./auth/oauth-service.ts";
+import { type PasswordCost, PasswordHasher } from "./auth/password.ts";
+import { TokenService } from "./auth/token-service.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import type { Config, DiscordConfig, GithubConfig, GoogleConfig, RazorpayConfig } from "./config.ts";
+import type { Config, RazorpayConfig } from "./config.ts";
 import { type Db, openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
 import { ConnectionRegistry } from "./http/connections.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { createOAuthProviders, type OAuthProvider, type ProviderName } from "./providers/oauth/index.ts";
 import { resolveJwtSecret } from "./secrets.ts";
+import { ProfileService } from "./users/profile-service.ts";
+import { UserService } from "./users/user-service.ts";
 
-/** Where each outside provider lives and how to reach it; null when it is off. */
+/** The outside services the product talks to; an absent one is off. */
 export interface Providers {
-  github: GithubConfig | null;
-  google: GoogleConfig | null;
-  discord: DiscordConfig | null;
+  oauth: Partial<Record<ProviderName, OAuthProvider>>;
   razorpay: RazorpayConfig | null;
+}
+
+/** The product's services: the HTTP routes, the WebSocket and the CLI all call these. */
+export interface Services {
+  users: UserService;
+  profiles: ProfileService;
+  passwords: PasswordHasher;
+  tokens: TokenService;
+  auth: AuthService;
+  oauth: OAuthService;
 }
 
 /** Everything the server, the CLI and a test share: built once per process (or per test). */
@@ -23,12 +38,14 @@ export interface AppContext {
   clock: Clock;
   log: Logger;
   providers: Providers;
-  /** The JWT signing secret: configured, or generated once into the data dir. */
-  jwtSecret: string;
+  services: Services;
   connections: ConnectionRegistry;
   /** Closes the database; safe to call twice. */
   close(): void;
 }
+
+/** How long one request to an OAuth provider may take by default. */
+export const PROVIDER_TIMEOUT_MS = 10_000;
 
 export interface ContextOverrides {
   clock?: Clock;
@@ -36,6 +53,10 @@ export interface ContextOverrides {
   providers?: Partial<Providers>;
   /** Apply pending migrations on open (default true). */
   migrate?: boolean;
+  /** argon2id cost (tests use a cheap one; production keeps Bun's defaults). */
+  passwordCost?: PasswordCost;
+  providerTimeoutMs?: number;
+  loginThrottles?: LoginThrottles;
 }
 
 /**
@@ -56,20 +77,47 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     database.close();
     throw error;
   }
+  const { db } = database;
+  const providers: Providers = {
+    oauth: createOAuthProviders(config, { clock, log, timeoutMs: overrides.providerTimeoutMs ?? PROVIDER_TIMEOUT_MS }),
+    razorpay: config.razorpay,
+    ...overrides.providers,
+  };
+  const users = new UserService({ db, clock });
+  const profiles = new ProfileService({ db });
+  const passwords = new PasswordHasher(overrides.passwordCost);
+  const tokens = new TokenService({
+    db,
+    clock,
+    secret: jwtSecret,
+    accessTtlSeconds: config.accessTtlSeconds,
+    refreshTtlSeconds: config.refreshTtlSeconds,
+  });
+  const services: Services = {
+    users,
+    profiles,
+    passwords,
+    tokens,
+    auth: new AuthService({ db, clock, log, users, profiles, tokens, passwords, throttles: overrides.loginThrottles }),
+    oauth: new OAuthService({
+      db,
+      clock,
+      log,
+      providers: providers.oauth,
+      users,
+      profiles,
+      tokens,
+      redirectUris: config.oauthRedirectUris,
+    }),
+  };
   return {
     config,
-    db: database.db,
+    db,
     sqlite: database.sqlite,
     clock,
     log,
-    providers: {
-      github: config.github,
-      google: config.google,
-      discord: config.discord,
-      razorpay: config.razorpay,
-      ...overrides.providers,
-    },
-    jwtSecret,
+    providers,
+    services,
     connections: new ConnectionRegistry(),
     close: database.close,
   };

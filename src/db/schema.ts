@@ -11,6 +11,8 @@ export const users = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     username: text("username").notNull(),
     email: text("email"),
+    /** True once a provider vouched for the address (a verified OAuth email). */
+    emailVerified: integer("email_verified", { mode: "boolean" }).notNull().default(false),
     passwordHash: text("password_hash"),
     role: text("role", { enum: ["user", "admin"] }).notNull().default("user"),
     disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
@@ -23,4 +25,97 @@ export const users = sqliteTable(
     index("users_created_at_idx").on(table.createdAt),
     check("users_role_check", sql`${table.role} in ('user', 'admin')`),
   ],
+);
+
+/**
+ * The profile every user has from the moment the user exists (created in the same transaction).
+ * `xp` is written only by XpService; streak fields only by the rewards service.
+ */
+export const profiles = sqliteTable(
+  "profiles",
+  {
+    userId: integer("user_id")
+      .primaryKey()
+      .references(() => users.id, { onDelete: "cascade" }),
+    avatarUrl: text("avatar_url"),
+    bannerUrl: text("banner_url"),
+    bio: text("bio").notNull().default(""),
+    timezone: text("timezone").notNull().default("UTC"),
+    /** JSON object of social links: {github, linkedin, leetcode, website, …}. */
+    links: text("links", { mode: "json" }).$type<Record<string, string>>().notNull().default({}),
+    xp: integer("xp").notNull().default(0),
+    currentStreak: integer("current_streak").notNull().default(0),
+    longestStreak: integer("longest_streak").notNull().default(0),
+    streakFreezes: integer("streak_freezes").notNull().default(0),
+    /** The user's local calendar date (YYYY-MM-DD) of the last check-in. */
+    lastCheckIn: text("last_check_in"),
+    referralCode: text("referral_code").notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (table) => [
+    uniqueIndex("profiles_referral_code_unique").on(table.referralCode),
+    index("profiles_xp_idx").on(table.xp, table.userId),
+    check("profiles_xp_check", sql`${table.xp} >= 0`),
+  ],
+);
+
+/** A sign-in at an OAuth provider, tied to one user. */
+export const identities = sqliteTable(
+  "identities",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    provider: text("provider", { enum: ["github", "google", "discord"] }).notNull(),
+    providerUserId: text("provider_user_id").notNull(),
+    email: text("email"),
+    emailVerified: integer("email_verified", { mode: "boolean" }).notNull().default(false),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    lastLoginAt: integer("last_login_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (table) => [
+    uniqueIndex("identities_provider_user_unique").on(table.provider, table.providerUserId),
+    index("identities_user_idx").on(table.userId),
+  ],
+);
+
+/**
+ * Refresh tokens, stored only as SHA-256. Each login starts a family; each refresh marks its token
+ * used and adds the next one to the family. A used token presented again revokes the family.
+ */
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    familyId: text("family_id").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    usedAt: integer("used_at", { mode: "timestamp_ms" }),
+    revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+  },
+  (table) => [
+    uniqueIndex("refresh_tokens_hash_unique").on(table.tokenHash),
+    index("refresh_tokens_family_idx").on(table.familyId),
+    index("refresh_tokens_user_idx").on(table.userId),
+  ],
+);
+
+/** A pending OAuth authorization: single use, short-lived, keyed by the SHA-256 of its state. */
+export const oauthStates = sqliteTable(
+  "oauth_states",
+  {
+    stateHash: text("state_hash").primaryKey(),
+    provider: text("provider", { enum: ["github", "google", "discord"] }).notNull(),
+    codeVerifier: text("code_verifier").notNull(),
+    nonce: text("nonce"),
+    redirectUri: text("redirect_uri").notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (table) => [index("oauth_states_expires_idx").on(table.expiresAt)],
 );

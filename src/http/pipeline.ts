@@ -212,6 +212,9 @@ export function httpPipeline(ctx: AppContext) {
           failure = error;
         } else if (cause instanceof AppError) {
           failure = cause;
+        } else if (code === "VALIDATION" && (error as { type?: string }).type === "response") {
+          log.error("answer does not match its schema", { request_id: state.id, error: fieldErrors(error) });
+          failure = new AppError("internal", "internal_error", "Something went wrong on our side");
         } else if (code === "VALIDATION") {
           failure = new AppError("validation", "validation_failed", "The request is invalid", {
             errors: fieldErrors(error),

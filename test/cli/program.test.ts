@@ -3,6 +3,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { embeddedMigrations } from "../../src/db/migrate.ts";
 import { VERSION } from "../../src/version.ts";
 import { CLI_ENTRY, LogReader, runCoc } from "../support/cli.ts";
 
@@ -61,7 +62,7 @@ describe("coc migrate", () => {
     const cwd = tempDir();
     const first = await runCoc(["migrate"], { cwd });
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain(`${join(cwd, "data", "coc.db")}: applied 1 migration(s)`);
+    expect(first.stdout).toContain(`${join(cwd, "data", "coc.db")}: applied ${embeddedMigrations().length} migration(s)`);
     const second = await runCoc(["migrate", "--data-dir", "data"], { cwd });
     expect(second.stdout).toContain("up to date");
     const sqlite = new Database(join(cwd, "data", "coc.db"), { readonly: true });

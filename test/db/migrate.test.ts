@@ -92,6 +92,23 @@ describe("migrate", () => {
     }
   });
 
+  test("users made before profiles existed get a profile when the database is upgraded", () => {
+    const all = embeddedMigrations();
+    const withProfiles = all.findIndex((m) => m.statements.some((statement) => statement.includes("CREATE TABLE `profiles`")));
+    expect(withProfiles).toBeGreaterThan(0);
+    const sqlite = new Database(":memory:");
+    migrate(sqlite, all.slice(0, withProfiles));
+    const ids = [insertUser(sqlite, "early"), insertUser(sqlite, "bird")];
+    migrate(sqlite, all);
+    const rows = sqlite.query<{ user_id: number; referral_code: string; xp: number }, []>("SELECT user_id, referral_code, xp FROM profiles ORDER BY user_id").all();
+    expect(rows.map((row) => row.user_id)).toEqual(ids);
+    for (const row of rows) {
+      expect(row.referral_code).toMatch(/^[0-9A-F]{8}$/);
+      expect(row.xp).toBe(0);
+    }
+    expect(rows[0]!.referral_code).not.toBe(rows[1]!.referral_code);
+  });
+
   test("agrees with drizzle's own migrator: a file it migrated needs nothing more", () => {
     const sqlite = new Database(tempFile());
     drizzleMigrate(drizzle({ client: sqlite }), { migrationsFolder: join(root, "drizzle") });

@@ -19,6 +19,9 @@ function setup(env: Record<string, string> = {}) {
     .get("/test/limited/", () => {
       throw new AppError("rate_limited", "rate_limited", "Slow down", { retryAfterSeconds: 2.2 });
     })
+    .get("/test/leaky/", () => ({ id: 1, password_hash: "$argon2id$secret" }) as { id: number }, {
+      response: { 200: t.Object({ id: t.Integer() }) },
+    })
     .get("/test/boom/", () => {
       throw new Error("connect failed: password=hunter2 at /srv/secret/path.ts:12");
     });
@@ -138,6 +141,15 @@ describe("every failure is problem+json", () => {
     await settled();
     const logged = logs.find((line) => line.msg === "unhandled error");
     expect(logged?.request_id).toBe(result.body.request_id);
+  });
+
+  test("an answer that breaks its own schema is a 500, never sent as is", async () => {
+    const { app, logs } = setup();
+    const result = await call(app, "GET", "/test/leaky/");
+    expectProblem(result, 500, "internal_error");
+    expect(result.text).not.toContain("argon2id");
+    await settled();
+    expect(logs.some((line) => line.msg === "answer does not match its schema")).toBe(true);
   });
 });
 

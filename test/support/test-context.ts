@@ -3,6 +3,8 @@ import { type AppContext, type ContextOverrides, createContext } from "../../src
 import { createLogger } from "../../src/log.ts";
 import { FakeClock } from "./fake-clock.ts";
 
+export const CHEAP_PASSWORDS = { memoryCost: 256, timeCost: 1 };
+
 export const TEST_JWT_SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz";
 
 export interface TestContext {
@@ -40,6 +42,7 @@ export function createTestContext(
       logs.push(JSON.parse(line));
     },
   });
-  const ctx = createContext(config, { clock, log, ...options.overrides });
+  // argon2id still, at a cost that keeps a suite of hundreds of logins fast.
+  const ctx = createContext(config, { clock, log, passwordCost: CHEAP_PASSWORDS, ...options.overrides });
   return { ctx, clock, config, logs, rawLogs };
 }

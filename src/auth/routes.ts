@@ -1,0 +1,89 @@
+import { Elysia, t } from "elysia";
+import type { AppContext } from "../context.ts";
+import { Problem } from "../http/schemas.ts";
+import {
+  LoginBody,
+  OAuthCallbackBody,
+  OAuthSession,
+  OAuthStart,
+  OAuthStartQuery,
+  ProviderList,
+  ProviderParams,
+  RefreshBody,
+  RegisterBody,
+  Session,
+  TokenPair,
+} from "./schemas.ts";
+
+const tags = ["auth"];
+
+/** The client's address, as the socket sees it (throttling key); "unknown" without a socket. */
+function clientIp(server: { requestIP(request: Request): { address: string } | null } | null, request: Request): string {
+  return server?.requestIP(request)?.address ?? "unknown";
+}
+
+/** /api/auth/: registration, login, tokens and OAuth sign-in. Thin: each calls one service method. */
+export function authRoutes(ctx: AppContext) {
+  const { auth, oauth } = ctx.services;
+  return new Elysia({ prefix: "/api/auth" })
+    .post("/register/", async ({ body, set }) => {
+      const session = await auth.register(body);
+      set.status = 201;
+      return session;
+    }, {
+      body: RegisterBody,
+      response: { 201: Session, 400: Problem, 409: Problem },
+      detail: { tags, summary: "Create a password account", description: "Answers the public profile and a token pair. 409 `username_taken` / `email_taken`." },
+    })
+    .post("/login/", ({ body, request, server }) => auth.login(body, clientIp(server, request)), {
+      body: LoginBody,
+      response: { 200: Session, 400: Problem, 401: Problem, 403: Problem, 429: Problem },
+      detail: {
+        tags,
+        summary: "Log in with username or email and password",
+        description: "401 `invalid_credentials` for an unknown login or a wrong password alike. Repeated failures: 429 `too_many_attempts` with Retry-After.",
+      },
+    })
+    .post("/refresh/", ({ body }) => auth.refresh(body.refresh_token), {
+      body: RefreshBody,
+      response: { 200: TokenPair, 400: Problem, 401: Problem, 403: Problem },
+      detail: {
+        tags,
+        summary: "Rotate a refresh token",
+        description: "The presented token stops working. Presenting an already used one revokes its whole family: 401 `refresh_token_reused`.",
+      },
+    })
+    .post("/logout/", ({ body, set }) => {
+      auth.logout(body.refresh_token);
+      set.status = 204;
+    }, {
+      body: RefreshBody,
+      response: { 204: t.Void({ description: "Signed out" }), 400: Problem },
+      detail: { tags, summary: "Revoke a refresh token and its family", description: "Idempotent: an unknown token is also 204." },
+    })
+    .get("/providers/", () => ({ items: oauth.list(), next_cursor: null }), {
+      response: { 200: ProviderList },
+      detail: { tags, summary: "The OAuth providers configured on this server" },
+    })
+    .get("/:provider/", ({ params, query }) => oauth.start(params.provider, query.redirect_uri), {
+      params: ProviderParams,
+      query: OAuthStartQuery,
+      response: { 200: OAuthStart, 400: Problem, 404: Problem, 502: Problem },
+      detail: {
+        tags,
+        summary: "Start an OAuth sign-in (GitHub, Google, Discord)",
+        description: "Send the browser to `url`. The provider redirects to `redirect_uri` with `code` and `state`; POST them to the callback. 404 `provider_not_configured` when the provider is off.",
+      },
+    })
+    .post("/:provider/callback/", ({ params, body }) => oauth.finish(params.provider, body), {
+      params: ProviderParams,
+      body: OAuthCallbackBody,
+      response: { 200: OAuthSession, 400: Problem, 403: Problem, 404: Problem, 502: Problem },
+      detail: {
+        tags,
+        summary: "Finish an OAuth sign-in",
+        description:
+          "Exchanges the code (PKCE), then signs in the user of this identity, or links the account whose email the provider verified, or creates one. 400 `invalid_state` for an unknown, expired or reused state; 400 `invalid_code` when the provider refuses the code; 502 when the provider fails or times out.",
+      },
+    });
+}

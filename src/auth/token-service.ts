@@ -1,0 +1,153 @@
+import { and, eq, isNull, lt, sql } from "drizzle-orm";
+import type { Clock } from "../clock.ts";
+import { type Db, type Tx, writeTransaction } from "../db/client.ts";
+import { refreshTokens, users } from "../db/schema.ts";
+import { AppError } from "../errors.ts";
+import { type AccessClaims, signJwt, verifyJwt } from "./jwt.ts";
+
+export interface TokenPair {
+  access_token: string;
+  refresh_token: string;
+  token_type: "Bearer";
+  /** Seconds until the access token expires. */
+  expires_in: number;
+}
+
+export interface TokenOwner {
+  id: number;
+  role: "user" | "admin";
+}
+
+export function sha256Hex(text: string): string {
+  return new Bun.CryptoHasher("sha256").update(text).digest("hex");
+}
+
+function randomToken(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+}
+
+const invalidRefresh = () => new AppError("unauthorized", "invalid_refresh_token", "The refresh token is not valid");
+
+/**
+ * Access tokens (short JWTs) and refresh tokens (random, stored only as SHA-256, rotated on use,
+ * grouped in families so that a stolen, already-used token revokes everything issued after it).
+ */
+export class TokenService {
+  readonly #findUser;
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      clock: Clock;
+      secret: string;
+      accessTtlSeconds: number;
+      refreshTtlSeconds: number;
+    },
+  ) {
+    // Every authenticated request reads its user: prepare that read once.
+    this.#findUser = deps.db
+      .select({ id: users.id, username: users.username, role: users.role, disabled: users.disabled })
+      .from(users)
+      .where(eq(users.id, sql.placeholder("id")))
+      .prepare();
+  }
+
+  /** Starts a new family: one access token and the first refresh token of the family. */
+  issue(owner: TokenOwner, tx?: Tx): TokenPair {
+    const work = (t: Tx) => this.#addToFamily(t, owner, crypto.randomUUID());
+    return tx ? work(tx) : writeTransaction(this.deps.db, work);
+  }
+
+  /**
+   * Rotates a refresh token: the presented one is used up and a new pair is returned. Presenting a
+   * token that was already used means someone else has it: the whole family is revoked (401
+   * `refresh_token_reused`). Expired, revoked and unknown tokens are 401; a disabled account 403.
+   */
+  refresh(refreshToken: string): TokenPair {
+    const outcome = writeTransaction(this.deps.db, (tx) => {
+      const now = this.deps.clock.now();
+      const row = tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, sha256Hex(refreshToken))).get();
+      if (!row) return { error: invalidRefresh() };
+      if (row.revokedAt) return { error: new AppError("unauthorized", "refresh_token_revoked", "The refresh token was revoked") };
+      if (row.usedAt) {
+        this.#revokeFamily(tx, row.familyId, now);
+        return {
+          error: new AppError("unauthorized", "refresh_token_reused", "The refresh token was already used; every session from this login is now signed out"),
+        };
+      }
+      if (row.expiresAt.getTime() <= now.getTime()) {
+        return { error: new AppError("unauthorized", "refresh_token_expired", "The refresh token has expired") };
+      }
+      const user = tx.select({ id: users.id, role: users.role, disabled: users.disabled }).from(users).where(eq(users.id, row.userId)).get();
+      if (!user) return { error: invalidRefresh() };
+      if (user.disabled) {
+        this.#revokeFamily(tx, row.familyId, now);
+        return { error: new AppError("forbidden", "account_disabled", "This account is disabled") };
+      }
+      tx.update(refreshTokens).set({ usedAt: now }).where(eq(refreshTokens.id, row.id)).run();
+      return { pair: this.#addToFamily(tx, user, row.familyId) };
+    });
+    // The revocation above must commit, so errors are thrown only after the transaction.
+    if ("error" in outcome) throw outcome.error;
+    return outcome.pair;
+  }
+
+  /** Revokes the token's whole family (logout). Unknown tokens are ignored: logging out is idempotent. */
+  revoke(refreshToken: string): void {
+    writeTransaction(this.deps.db, (tx) => {
+      const row = tx.select({ familyId: refreshTokens.familyId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, sha256Hex(refreshToken))).get();
+      if (row) this.#revokeFamily(tx, row.familyId, this.deps.clock.now());
+    });
+  }
+
+  /** Revokes every refresh token of a user (disabling an account). */
+  revokeAllForUser(userId: number, tx: Tx): void {
+    tx.update(refreshTokens)
+      .set({ revokedAt: this.deps.clock.now() })
+      .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)))
+      .run();
+  }
+
+  /** Checks an access token's signature and expiry against the clock; 401 otherwise. */
+  verifyAccess(token: string): AccessClaims {
+    const result = verifyJwt(token, this.deps.secret, Math.floor(this.deps.clock.now().getTime() / 1000));
+    if (result.ok) return result.claims;
+    if (result.reason === "expired") throw new AppError("unauthorized", "token_expired", "The access token has expired");
+    throw new AppError("unauthorized", "invalid_token", "The access token is not valid");
+  }
+
+  /** The current state of the token's user: a disabled or deleted user is refused. */
+  userOf(claims: AccessClaims): { id: number; username: string; role: "user" | "admin" } {
+    const id = Number(claims.sub);
+    const user = Number.isSafeInteger(id) ? this.#findUser.get({ id }) : undefined;
+    if (!user) throw new AppError("unauthorized", "invalid_token", "The access token is not valid");
+    if (user.disabled) throw new AppError("forbidden", "account_disabled", "This account is disabled");
+    return { id: user.id, username: user.username, role: user.role };
+  }
+
+  #addToFamily(tx: Tx, owner: TokenOwner, familyId: string): TokenPair {
+    const now = this.deps.clock.now();
+    const refresh = randomToken();
+    // Old, expired rows of this user are of no further use.
+    tx.delete(refreshTokens).where(and(eq(refreshTokens.userId, owner.id), lt(refreshTokens.expiresAt, now))).run();
+    tx.insert(refreshTokens)
+      .values({
+        userId: owner.id,
+        familyId,
+        tokenHash: sha256Hex(refresh),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + this.deps.refreshTtlSeconds * 1000),
+      })
+      .run();
+    const iat = Math.floor(now.getTime() / 1000);
+    const access = signJwt({ sub: String(owner.id), role: owner.role, iat, exp: iat + this.deps.accessTtlSeconds }, this.deps.secret);
+    return { access_token: access, refresh_token: refresh, token_type: "Bearer", expires_in: this.deps.accessTtlSeconds };
+  }
+
+  #revokeFamily(tx: Tx, familyId: string, now: Date): void {
+    tx.update(refreshTokens)
+      .set({ revokedAt: now })
+      .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)))
+      .run();
+  }
+}

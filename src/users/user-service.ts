@@ -1,0 +1,140 @@
+import { eq, sql } from "drizzle-orm";
+import type { Clock } from "../clock.ts";
+import { type Db, type Tx, writeTransaction } from "../db/client.ts";
+import { identities, profiles, users } from "../db/schema.ts";
+import { AppError, type FieldError } from "../errors.ts";
+import { emailProblem, usernameBase, usernameProblem } from "./rules.ts";
+
+export type User = typeof users.$inferSelect;
+export type ProviderName = (typeof identities.$inferInsert)["provider"];
+
+export interface NewIdentity {
+  provider: ProviderName;
+  providerUserId: string;
+  email: string | null;
+  emailVerified: boolean;
+}
+
+export interface NewUser {
+  username: string;
+  email?: string | null;
+  emailVerified?: boolean;
+  passwordHash?: string | null;
+  role?: "user" | "admin";
+  avatarUrl?: string | null;
+  identity?: NewIdentity;
+}
+
+/** Crockford base32 without I, L, O, U: nothing to misread when a code is typed from a screen. */
+const REFERRAL_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const REFERRAL_LENGTH = 8;
+
+export function generateReferralCode(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(REFERRAL_LENGTH));
+  let code = "";
+  for (const byte of bytes) code += REFERRAL_ALPHABET[byte % REFERRAL_ALPHABET.length];
+  return code;
+}
+
+/**
+ * The one way users come to exist (registration, OAuth, the CLI) and are found.
+ */
+export class UserService {
+  constructor(private readonly deps: { db: Db; clock: Clock }) {}
+
+  /**
+   * Creates a user, its profile and (for OAuth) its identity in one transaction, so no user ever
+   * exists without a profile. Usernames and emails are unique ignoring case: taken ones are a
+   * 409 (`username_taken`, `email_taken`). Pass `tx` to join a transaction already open.
+   */
+  create(input: NewUser, tx?: Tx): User {
+    const problems: FieldError[] = [];
+    const username = input.username.trim();
+    const email = input.email?.trim() || null;
+    const usernameIssue = usernameProblem(username);
+    if (usernameIssue) problems.push(usernameIssue);
+    const emailIssue = email === null ? null : emailProblem(email);
+    if (emailIssue) problems.push(emailIssue);
+    if (problems.length > 0) throw new AppError("validation", "validation_failed", "The user is invalid", { errors: problems });
+
+    const work = (t: Tx): User => {
+      if (this.#usernameTaken(t, username)) {
+        throw new AppError("conflict", "username_taken", `The username "${username}" is taken`);
+      }
+      if (email !== null && this.#emailTaken(t, email)) {
+        throw new AppError("conflict", "email_taken", "An account with this email already exists");
+      }
+      const now = this.deps.clock.now();
+      const user = t
+        .insert(users)
+        .values({
+          username,
+          email,
+          emailVerified: email !== null && input.emailVerified === true,
+          passwordHash: input.passwordHash ?? null,
+          role: input.role ?? "user",
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning()
+        .get();
+      t.insert(profiles)
+        .values({ userId: user.id, avatarUrl: input.avatarUrl ?? null, referralCode: this.#freshReferralCode(t), updatedAt: now })
+        .run();
+      if (input.identity) this.linkIdentity(t, user.id, input.identity);
+      return user;
+    };
+    return tx ? work(tx) : writeTransaction(this.deps.db, work);
+  }
+
+  /** Ties an OAuth identity to a user (inside the caller's transaction). */
+  linkIdentity(tx: Tx, userId: number, identity: NewIdentity): void {
+    const now = this.deps.clock.now();
+    tx.insert(identities)
+      .values({ userId, ...identity, createdAt: now, lastLoginAt: now })
+      .run();
+  }
+
+  findById(id: number, tx: Db | Tx = this.deps.db): User | undefined {
+    return tx.select().from(users).where(eq(users.id, id)).get();
+  }
+
+  /** By username or, when `login` holds an @, by email; both ignoring case. */
+  findByLogin(login: string, tx: Db | Tx = this.deps.db): User | undefined {
+    const value = login.trim().toLowerCase();
+    const column = value.includes("@") ? users.email : users.username;
+    return tx.select().from(users).where(sql`lower(${column}) = ${value}`).get();
+  }
+
+  findByEmail(email: string, tx: Db | Tx = this.deps.db): User | undefined {
+    return tx.select().from(users).where(sql`lower(${users.email}) = ${email.trim().toLowerCase()}`).get();
+  }
+
+  /** A free username built from a provider login: "ada", then "ada-2", "ada-3" … */
+  freeUsername(tx: Tx, login: string): string {
+    const base = usernameBase(login);
+    if (!this.#usernameTaken(tx, base)) return base;
+    for (let n = 2; n < 10_000; n++) {
+      const suffix = `-${n}`;
+      const candidate = `${base.slice(0, 30 - suffix.length)}${suffix}`;
+      if (!this.#usernameTaken(tx, candidate)) return candidate;
+    }
+    return `${base.slice(0, 21)}-${crypto.randomUUID().slice(0, 8)}`;
+  }
+
+  #usernameTaken(tx: Db | Tx, username: string): boolean {
+    return tx.select({ id: users.id }).from(users).where(sql`lower(${users.username}) = ${username.toLowerCase()}`).get() !== undefined;
+  }
+
+  #emailTaken(tx: Db | Tx, email: string): boolean {
+    return this.findByEmail(email, tx) !== undefined;
+  }
+
+  #freshReferralCode(tx: Tx): string {
+    for (;;) {
+      const code = generateReferralCode();
+      const clash = tx.select({ userId: profiles.userId }).from(profiles).where(eq(profiles.referralCode, code)).get();
+      if (!clash) return code;
+    }
+  }
+}
