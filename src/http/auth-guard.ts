@@ -3,10 +3,36 @@ import { bearerToken, type Caller } from "../auth/auth-service.ts";
 import type { AppContext } from "../context.ts";
 import { AppError } from "../errors.ts";
 
+function isUpgrade(request: Request): boolean {
+  return request.headers.get("upgrade")?.toLowerCase() === "websocket";
+}
+
+/** The subprotocol pair `["bearer", "<token>"]` a browser WebSocket can carry. */
+function protocolToken(request: Request): string | null {
+  const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((item) => item.trim());
+  return offered[0]?.toLowerCase() === "bearer" && offered[1] ? offered[1] : null;
+}
+
 /**
- * The one guard: `{ auth: true }` on a route resolves `caller` from the bearer token (401 without
- * a valid one, 403 for a disabled account); `{ auth: "admin" }` also requires the admin role.
- * Routes that use it are documented with bearer security.
+ * Where a request carries its access token: the Authorization header; and, on a WebSocket upgrade
+ * only (browsers cannot set headers there), `?token=` or the `bearer` subprotocol. Never the query
+ * string of an ordinary request: URLs end up in logs and Referer headers.
+ */
+export function accessTokenOf(request: Request): string | null {
+  const header = bearerToken(request.headers.get("authorization"));
+  if (header || !isUpgrade(request)) return header;
+  return new URL(request.url).searchParams.get("token") || protocolToken(request);
+}
+
+/** Headers for a WebSocket upgrade: a client that offered the `bearer` subprotocol gets it back. */
+export function upgradeHeaders(request: Request): Record<string, string> {
+  return protocolToken(request) ? { "sec-websocket-protocol": "bearer" } : {};
+}
+
+/**
+ * The one guard, for HTTP routes and WebSocket upgrades alike: `{ auth: true }` resolves `caller`
+ * (401 without a valid token, 403 for a disabled account, before any upgrade); `{ auth: "admin" }`
+ * also requires the admin role. Guarded routes are documented with bearer security.
  */
 export function authGuard(ctx: AppContext) {
   const { auth } = ctx.services;
@@ -14,7 +40,7 @@ export function authGuard(ctx: AppContext) {
     auth: (requirement: true | "admin") => ({
       detail: { security: [{ bearer: [] }] },
       resolve({ request }): { caller: Caller } {
-        const caller = auth.authenticate(bearerToken(request.headers.get("authorization")));
+        const caller = auth.authenticate(accessTokenOf(request));
         if (requirement === "admin" && caller.role !== "admin") {
           throw new AppError("forbidden", "admin_only", "Only admins may do this");
         }

@@ -3,8 +3,8 @@ import { eq } from "drizzle-orm";
 import { createApp } from "../../src/app.ts";
 import { signJwt } from "../../src/auth/jwt.ts";
 import { users } from "../../src/db/schema.ts";
-import { authGuard } from "../../src/http/auth-guard.ts";
-import { call } from "../support/http.ts";
+import { authGuard, upgradeHeaders } from "../../src/http/auth-guard.ts";
+import { call, startTestServer } from "../support/http.ts";
 import { createTestContext, TEST_JWT_SECRET } from "../support/test-context.ts";
 
 async function setup() {
@@ -12,7 +12,14 @@ async function setup() {
   const app = createApp(test.ctx)
     .use(authGuard(test.ctx))
     .get("/test/me/", ({ caller }) => caller, { auth: true })
-    .get("/test/admin/", ({ caller }) => ({ admin: caller.username }), { auth: "admin" });
+    .get("/test/admin/", ({ caller }) => ({ admin: caller.username }), { auth: "admin" })
+    .ws("/test/ws/", {
+      auth: true,
+      upgrade: ({ request }) => upgradeHeaders(request),
+      open(ws) {
+        ws.send(JSON.stringify({ hello: ws.data.caller.username }));
+      },
+    });
   const session = await test.ctx.services.auth.register({ username: "ada", email: "ada@example.com", password: "long enough" });
   return { ...test, app, session, token: session.access_token };
 }
@@ -97,5 +104,45 @@ describe("the auth guard", () => {
     const spec = (await call(s.app, "GET", "/swagger/json")).body;
     expect(spec.paths["/test/me/"].get.security).toEqual([{ bearer: [] }]);
     expect(spec.paths["/api/auth/login/"].post.security).toBeUndefined();
+  });
+});
+
+describe("the auth guard on a WebSocket upgrade", () => {
+  function connect(url: string, protocols?: string[]) {
+    return new Promise<{ message?: string; protocol: string; code?: number }>((resolve) => {
+      const socket = new WebSocket(url, protocols);
+      socket.addEventListener("message", (event) => {
+        resolve({ message: String(event.data), protocol: socket.protocol });
+        socket.close();
+      });
+      socket.addEventListener("close", (event) => resolve({ protocol: socket.protocol, code: event.code }));
+    });
+  }
+
+  test("accepts ?token= and the bearer subprotocol, and refuses before upgrading otherwise", async () => {
+    const s = await setup();
+    const server = startTestServer(s.ctx, s.app);
+    try {
+      expect(await connect(`${server.wsBase}/test/ws/?token=${s.token}`)).toEqual({ message: '{"hello":"ada"}', protocol: "" });
+      expect(await connect(`${server.wsBase}/test/ws/`, ["bearer", s.token])).toEqual({ message: '{"hello":"ada"}', protocol: "bearer" });
+      expect((await connect(`${server.wsBase}/test/ws/?token=forged`)).message).toBeUndefined();
+
+      const upgrade = { upgrade: "websocket", connection: "Upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" };
+      const refused = await fetch(`${server.base}/test/ws/?token=forged`, { headers: upgrade });
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get("content-type")).toBe("application/problem+json");
+      expect(((await refused.json()) as { code: string }).code).toBe("invalid_token");
+      const anonymous = await fetch(`${server.base}/test/ws/`, { headers: upgrade });
+      expect(anonymous.status).toBe(401);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("?token= is not accepted on ordinary requests", async () => {
+    const s = await setup();
+    const result = await call(s.app, "GET", `/test/me/?token=${s.token}`);
+    expect(result.status).toBe(401);
+    expect(result.body.code).toBe("not_authenticated");
   });
 });

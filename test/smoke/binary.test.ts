@@ -73,18 +73,35 @@ describe("dist/coc", () => {
     expect(statSync(secretFile).mode & 0o777).toBe(0o600);
     const secret = readFileSync(secretFile, "utf8");
 
-    // Written while the server runs, from another process, as an admin tool would.
-    const sqlite = new Database(dbFile);
-    sqlite.run("PRAGMA busy_timeout = 5000");
+    const sqlite = new Database(dbFile, { readonly: true });
     expect(sqlite.query("SELECT count(*) AS n FROM __drizzle_migrations").get()).toEqual({ n: embeddedMigrations().length });
-    sqlite.run("INSERT INTO users (username, created_at, updated_at) VALUES ('survivor', 1, 1)");
     sqlite.close();
+    const account = { username: "survivor", email: "survivor@example.com", password: "still here after restart" };
+    const registered = await fetch(new URL("/api/auth/register/", url), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(account),
+    });
+    expect(registered.status).toBe(201);
+    const session = (await registered.json()) as { refresh_token: string };
     await stop(first.child);
 
     const second = serve();
     const again = await second.log.waitFor((line) => line.msg === "listening");
     expect((await fetch(new URL("/healthz", again.url))).status).toBe(200);
     expect(second.log.lines.some((line) => line.msg === "database migrated")).toBe(false);
+    const login = await fetch(new URL("/api/auth/login/", again.url), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ login: account.username, password: account.password }),
+    });
+    expect(login.status).toBe(200);
+    const refreshed = await fetch(new URL("/api/auth/refresh/", again.url), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refresh_token: session.refresh_token }),
+    });
+    expect(refreshed.status).toBe(200);
     await stop(second.child);
 
     const reopened = new Database(dbFile, { readonly: true });
