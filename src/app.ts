@@ -4,6 +4,8 @@ import type { AppContext } from "./context.ts";
 import { docs } from "./http/docs.ts";
 import { healthRoutes } from "./http/health.ts";
 import { httpPipeline } from "./http/pipeline.ts";
+import { profileRoutes } from "./users/routes.ts";
+import { xpRoutes } from "./xp/routes.ts";
 
 /**
  * Builds the HTTP application from an explicit context. It never listens: `coc serve` hands it to
@@ -12,7 +14,13 @@ import { httpPipeline } from "./http/pipeline.ts";
 export function createApp(ctx: AppContext) {
   // normalize: false: unknown fields in a body are refused (400), never silently dropped, and an
   // answer that does not match its documented schema is a 500 rather than a leak.
-  return new Elysia({ name: "coc", normalize: false }).use(httpPipeline(ctx)).use(docs()).use(healthRoutes(ctx)).use(authRoutes(ctx));
+  return new Elysia({ name: "coc", normalize: false })
+    .use(httpPipeline(ctx))
+    .use(docs())
+    .use(healthRoutes(ctx))
+    .use(authRoutes(ctx))
+    .use(profileRoutes(ctx))
+    .use(xpRoutes(ctx));
 }
 
 export type App = ReturnType<typeof createApp>;

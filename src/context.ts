@@ -12,7 +12,9 @@ import { createLogger, type Logger } from "./log.ts";
 import { createOAuthProviders, type OAuthProvider, type ProviderName } from "./providers/oauth/index.ts";
 import { resolveJwtSecret } from "./secrets.ts";
 import { ProfileService } from "./users/profile-service.ts";
+import { ReferralService } from "./users/referral-service.ts";
 import { UserService } from "./users/user-service.ts";
+import { XpService } from "./xp/xp-service.ts";
 
 /** The outside services the product talks to; an absent one is off. */
 export interface Providers {
@@ -24,6 +26,8 @@ export interface Providers {
 export interface Services {
   users: UserService;
   profiles: ProfileService;
+  xp: XpService;
+  referrals: ReferralService;
   passwords: PasswordHasher;
   tokens: TokenService;
   auth: AuthService;
@@ -84,7 +88,8 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     ...overrides.providers,
   };
   const users = new UserService({ db, clock });
-  const profiles = new ProfileService({ db });
+  const profiles = new ProfileService({ db, clock });
+  const xp = new XpService({ db, clock });
   const passwords = new PasswordHasher(overrides.passwordCost);
   const tokens = new TokenService({
     db,
@@ -96,6 +101,8 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const services: Services = {
     users,
     profiles,
+    xp,
+    referrals: new ReferralService({ db, clock, xp }),
     passwords,
     tokens,
     auth: new AuthService({ db, clock, log, users, profiles, tokens, passwords, throttles: overrides.loginThrottles }),

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { type AnySQLiteColumn, check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * Every person who can sign in. Usernames and emails are unique ignoring case (the indexes are on
@@ -50,11 +50,15 @@ export const profiles = sqliteTable(
     /** The user's local calendar date (YYYY-MM-DD) of the last check-in. */
     lastCheckIn: text("last_check_in"),
     referralCode: text("referral_code").notNull(),
+    /** Whose referral code this user redeemed (once per user). */
+    referredByUserId: integer("referred_by_user_id").references((): AnySQLiteColumn => users.id, { onDelete: "set null" }),
+    referredAt: integer("referred_at", { mode: "timestamp_ms" }),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },
   (table) => [
     uniqueIndex("profiles_referral_code_unique").on(table.referralCode),
-    index("profiles_xp_idx").on(table.xp, table.userId),
+    // The leaderboard's order: most XP first, ties by the older account.
+    index("profiles_leaderboard_idx").on(sql`${table.xp} DESC`, table.userId),
     check("profiles_xp_check", sql`${table.xp} >= 0`),
   ],
 );
@@ -118,4 +122,35 @@ export const oauthStates = sqliteTable(
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
   },
   (table) => [index("oauth_states_expires_idx").on(table.expiresAt)],
+);
+
+export const XP_SOURCES = ["check_in", "purchase", "referral", "admin_adjustment", "streak_freeze_purchase"] as const;
+export type XpSource = (typeof XP_SOURCES)[number];
+
+/**
+ * Every change of XP, written by XpService only, in the same transaction as the balance.
+ * `(source, reference)` is unique: a repeat of the same credit finds the first entry instead.
+ */
+export const xpLedger = sqliteTable(
+  "xp_ledger",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    amount: integer("amount").notNull(),
+    source: text("source", { enum: XP_SOURCES }).notNull(),
+    reference: text("reference"),
+    balanceAfter: integer("balance_after").notNull(),
+    /** Who caused it: "user:<id>", "admin:<username>", "system" … */
+    actor: text("actor").notNull(),
+    note: text("note"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (table) => [
+    uniqueIndex("xp_ledger_source_reference_unique").on(table.source, table.reference),
+    index("xp_ledger_user_idx").on(table.userId, table.id),
+    check("xp_ledger_amount_check", sql`${table.amount} <> 0`),
+    check("xp_ledger_balance_check", sql`${table.balanceAfter} >= 0`),
+  ],
 );

@@ -26,3 +26,40 @@ export const PublicProfile = t.Object(
   },
   { title: "PublicProfile" },
 );
+
+/** GET /api/profiles/user/: the caller's own profile. */
+export const FullProfile = t.Object(
+  {
+    ...PublicProfile.properties,
+    email: t.Union([t.String(), t.Null()]),
+    streak_freezes: t.Integer({ minimum: 0 }),
+    timezone: t.String({ description: "IANA time zone; 'today' for check-ins is the date there" }),
+    referral_code: t.String({ description: "Share it: a new user who redeems it and you each get 100 XP" }),
+    providers: t.Array(t.String(), { description: "OAuth providers linked to this account" }),
+  },
+  { title: "FullProfile" },
+);
+
+const NullableUrl = t.Union([t.String({ maxLength: 2048 }), t.Null()]);
+
+export const ProfileUpdateBody = t.Object(
+  {
+    avatar_url: t.Optional(NullableUrl),
+    banner_url: t.Optional(NullableUrl),
+    bio: t.Optional(t.String({ maxLength: 2000, description: "At most 500 characters" })),
+    timezone: t.Optional(t.String({ maxLength: 64, description: "IANA name, e.g. Asia/Kolkata" })),
+    links: t.Optional(
+      t.Record(t.String(), t.Union([t.String({ maxLength: 2048 }), t.Null()]), {
+        description: "github, gitlab, linkedin, leetcode, codeforces, codechef, hackerrank, twitter, website: an http(s) URL or a handle (website: URL); null or '' removes",
+      }),
+    ),
+  },
+  { additionalProperties: false, title: "ProfileUpdate" },
+);
+
+export const RedeemBody = t.Object({ code: t.String({ minLength: 1, maxLength: 32 }) }, { additionalProperties: false });
+
+export const RedeemAnswer = t.Object(
+  { xp_awarded: t.Integer(), total_xp: t.Integer(), referrer: t.String() },
+  { title: "ReferralRedeemed" },
+);

@@ -1,0 +1,51 @@
+import { eq } from "drizzle-orm";
+import type { Clock } from "../clock.ts";
+import { type Db, writeTransaction } from "../db/client.ts";
+import { profiles, users } from "../db/schema.ts";
+import { AppError } from "../errors.ts";
+import type { XpService } from "../xp/xp-service.ts";
+
+/** XP each side of a referral receives. */
+export const REFERRAL_XP = 100;
+
+/**
+ * Referral codes: a user redeems someone else's code once, and both receive 100 XP
+ * (`source: referral`).
+ */
+export class ReferralService {
+  constructor(private readonly deps: { db: Db; clock: Clock; xp: XpService }) {}
+
+  /**
+   * Redeems `code` (any case) for `userId`: one transaction records the referral and credits
+   * both users through XpService. Own code → 400, unknown code → 404, a second redeem or two
+   * users redeeming each other's codes → 409; each changes nothing. The XP references are keyed
+   * by the redeeming user, so even a racing duplicate cannot credit twice.
+   */
+  redeem(userId: number, code: string): { xp_awarded: number; total_xp: number; referrer: string } {
+    return writeTransaction(this.deps.db, (tx) => {
+      const normalized = code.trim().toUpperCase();
+      const owner = tx
+        .select({ userId: profiles.userId, referredBy: profiles.referredByUserId })
+        .from(profiles)
+        .where(eq(profiles.referralCode, normalized))
+        .get();
+      if (!owner) throw new AppError("not_found", "referral_code_not_found", "No such referral code");
+      if (owner.userId === userId) throw new AppError("validation", "own_referral_code", "You cannot redeem your own referral code");
+      const me = tx.select({ referredBy: profiles.referredByUserId }).from(profiles).where(eq(profiles.userId, userId)).get();
+      if (!me) throw new AppError("not_found", "user_not_found", "No such user");
+      if (me.referredBy !== null) throw new AppError("conflict", "referral_already_redeemed", "You have already redeemed a referral code");
+      if (owner.referredBy === userId) {
+        throw new AppError("conflict", "mutual_referral", "This user joined with your code; you cannot redeem theirs");
+      }
+      tx.update(profiles)
+        .set({ referredByUserId: owner.userId, referredAt: this.deps.clock.now() })
+        .where(eq(profiles.userId, userId))
+        .run();
+      const actor = `user:${userId}`;
+      const mine = this.deps.xp.add({ userId, amount: REFERRAL_XP, source: "referral", reference: `redeemed:${userId}`, actor }, tx);
+      this.deps.xp.add({ userId: owner.userId, amount: REFERRAL_XP, source: "referral", reference: `referred:${userId}`, actor }, tx);
+      const referrer = tx.select({ username: users.username }).from(users).where(eq(users.id, owner.userId)).get();
+      return { xp_awarded: REFERRAL_XP, total_xp: mine.balance, referrer: referrer?.username ?? "" };
+    });
+  }
+}

@@ -1,0 +1,251 @@
+import { and, desc, eq, lt, sql } from "drizzle-orm";
+import type { Clock } from "../clock.ts";
+import { type Db, type Tx, writeTransaction } from "../db/client.ts";
+import { profiles, users, XP_SOURCES, type XpSource, xpLedger } from "../db/schema.ts";
+import { AppError } from "../errors.ts";
+import { decodeCursor, encodeCursor, type Page, pageLimit } from "../http/pagination.ts";
+import { levelFor } from "./levels.ts";
+
+/** The largest change one entry may make, either way: a typo of extra zeros is refused. */
+export const MAX_XP_CHANGE = 1_000_000;
+
+/** Which way each source may move XP. */
+const SIGN: Record<XpSource, "positive" | "negative" | "any"> = {
+  check_in: "positive",
+  purchase: "positive",
+  referral: "positive",
+  admin_adjustment: "any",
+  streak_freeze_purchase: "negative",
+};
+
+export interface XpChange {
+  userId: number;
+  /** Non-zero integer; negative spends. */
+  amount: number;
+  source: XpSource;
+  /** Makes the change idempotent: a second change with the same source and reference is a repeat. */
+  reference?: string | null;
+  /** Who caused it: "user:<id>", "admin:<name>", "system" … */
+  actor?: string;
+  note?: string | null;
+}
+
+export interface LedgerEntry {
+  id: number;
+  userId: number;
+  amount: number;
+  source: XpSource;
+  reference: string | null;
+  balanceAfter: number;
+  actor: string;
+  note: string | null;
+  createdAt: Date;
+}
+
+export interface XpResult {
+  entry: LedgerEntry;
+  /** False when this was a repeat of an earlier change: nothing was changed this time. */
+  applied: boolean;
+  /** The balance now (after this change, or as it stands for a repeat). */
+  balance: number;
+}
+
+export interface HistoryItem {
+  id: number;
+  amount: number;
+  source: XpSource;
+  reference: string | null;
+  balance_after: number;
+  created_at: string;
+}
+
+export interface LeaderboardItem {
+  rank: number;
+  username: string;
+  avatar_url: string | null;
+  xp: number;
+  level: number;
+}
+
+/**
+ * The only writer of XP. Each change is one immediate transaction that writes a ledger entry
+ * (with the balance after it) and the new balance together, so the balance always equals the sum
+ * of the ledger. `(source, reference)` makes changes exactly-once: purchases, webhooks and
+ * check-ins pass a reference, and a retry finds the first entry instead of crediting again.
+ */
+export class XpService {
+  // Prepared once: add() is on the hot path of every check-in and purchase. They run on the one
+  // connection, so inside a caller's transaction too.
+  readonly #byReference;
+  readonly #balanceOf;
+  readonly #setBalance;
+  readonly #record;
+
+  constructor(private readonly deps: { db: Db; clock: Clock }) {
+    const { db } = deps;
+    this.#byReference = db
+      .select()
+      .from(xpLedger)
+      .where(and(eq(xpLedger.source, sql.placeholder("source")), eq(xpLedger.reference, sql.placeholder("reference"))))
+      .prepare();
+    this.#balanceOf = db.select({ xp: profiles.xp }).from(profiles).where(eq(profiles.userId, sql.placeholder("userId"))).prepare();
+    this.#setBalance = db
+      .update(profiles)
+      // Placeholders in SET bypass the column's mapping: updatedAt is bound as epoch milliseconds.
+      .set({ xp: sql`${sql.placeholder("xp")}`, updatedAt: sql`${sql.placeholder("updatedAt")}` })
+      .where(eq(profiles.userId, sql.placeholder("userId")))
+      .prepare();
+    this.#record = db
+      .insert(xpLedger)
+      .values({
+        userId: sql.placeholder("userId"),
+        amount: sql.placeholder("amount"),
+        source: sql.placeholder("source"),
+        reference: sql.placeholder("reference"),
+        balanceAfter: sql.placeholder("balanceAfter"),
+        actor: sql.placeholder("actor"),
+        note: sql.placeholder("note"),
+        createdAt: sql.placeholder("createdAt"),
+      })
+      .returning()
+      .prepare();
+  }
+
+  /**
+   * Adds `amount` (negative to spend) to a user's XP and records it. A repeat of the same
+   * `(source, reference)` answers the first entry and changes nothing; the same reference with a
+   * different user or amount is a 409 `reference_conflict`. A spend below zero is a 409
+   * `insufficient_xp` and writes nothing. Pass `tx` to join a transaction already open.
+   */
+  add(change: XpChange, tx?: Tx): XpResult {
+    validate(change);
+    const work = (t: Tx): XpResult => {
+      const reference = change.reference ?? null;
+      if (reference !== null) {
+        const earlier = this.#byReference.get({ source: change.source, reference });
+        if (earlier) {
+          if (earlier.userId !== change.userId || earlier.amount !== change.amount) {
+            throw new AppError("conflict", "reference_conflict", `${change.source} ${reference} was already recorded with other values`);
+          }
+          return { entry: earlier, applied: false, balance: this.#balance(change.userId) };
+        }
+      }
+      const current = this.#balanceOf.get({ userId: change.userId });
+      if (!current) throw new AppError("not_found", "user_not_found", "No such user");
+      const balance = current.xp + change.amount;
+      if (balance < 0) {
+        throw new AppError("conflict", "insufficient_xp", `Not enough XP: ${current.xp} available, ${-change.amount} needed`);
+      }
+      const now = this.deps.clock.now();
+      this.#setBalance.run({ xp: balance, updatedAt: now.getTime(), userId: change.userId });
+      const entry = this.#record.get({
+        userId: change.userId,
+        amount: change.amount,
+        source: change.source,
+        reference,
+        balanceAfter: balance,
+        actor: change.actor ?? "system",
+        note: change.note ?? null,
+        createdAt: now,
+      })!;
+      return { entry, applied: true, balance };
+    };
+    return tx ? work(tx) : writeTransaction(this.deps.db, work);
+  }
+
+  balance(userId: number): number {
+    return this.#balance(userId);
+  }
+
+  /** A user's ledger, newest first, in pages. */
+  history(userId: number, options: { limit?: number; cursor?: string }): Page<HistoryItem> {
+    const limit = pageLimit(options.limit);
+    const before = options.cursor === undefined ? null : decodeCursor(options.cursor, (value) => (Number.isSafeInteger(value) ? (value as number) : null));
+    const rows = this.deps.db
+      .select()
+      .from(xpLedger)
+      .where(before === null ? eq(xpLedger.userId, userId) : and(eq(xpLedger.userId, userId), lt(xpLedger.id, before)))
+      .orderBy(desc(xpLedger.id))
+      .limit(limit + 1)
+      .all();
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((row) => ({
+        id: row.id,
+        amount: row.amount,
+        source: row.source,
+        reference: row.reference,
+        balance_after: row.balanceAfter,
+        created_at: row.createdAt.toISOString(),
+      })),
+      next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null,
+    };
+  }
+
+  /**
+   * Users by XP, most first; ties go to the older account (lower id), so the order never
+   * changes between pages. Disabled accounts are left out. `rank` is the position in that order.
+   */
+  leaderboard(options: { limit?: number; cursor?: string }): Page<LeaderboardItem> {
+    const limit = pageLimit(options.limit);
+    const after =
+      options.cursor === undefined
+        ? null
+        : decodeCursor(options.cursor, (value) => {
+            const [xp, id, rank] = Array.isArray(value) ? value : [];
+            return [xp, id, rank].every(Number.isSafeInteger) ? { xp: xp as number, id: id as number, rank: rank as number } : null;
+          });
+    const rows = this.deps.db
+      .select({ id: users.id, username: users.username, avatarUrl: profiles.avatarUrl, xp: profiles.xp })
+      .from(profiles)
+      .innerJoin(users, eq(users.id, profiles.userId))
+      .where(
+        after === null
+          ? eq(users.disabled, false)
+          : and(
+              eq(users.disabled, false),
+              sql`(${profiles.xp} < ${after.xp} OR (${profiles.xp} = ${after.xp} AND ${profiles.userId} > ${after.id}))`,
+            ),
+      )
+      .orderBy(desc(profiles.xp), profiles.userId)
+      .limit(limit + 1)
+      .all();
+    const page = rows.slice(0, limit);
+    const firstRank = (after?.rank ?? 0) + 1;
+    const last = page.at(-1);
+    return {
+      items: page.map((row, i) => ({
+        rank: firstRank + i,
+        username: row.username,
+        avatar_url: row.avatarUrl,
+        xp: row.xp,
+        level: levelFor(row.xp),
+      })),
+      next_cursor: rows.length > limit && last ? encodeCursor([last.xp, last.id, firstRank + page.length - 1]) : null,
+    };
+  }
+
+  #balance(userId: number): number {
+    const row = this.#balanceOf.get({ userId });
+    if (!row) throw new AppError("not_found", "user_not_found", "No such user");
+    return row.xp;
+  }
+}
+
+function validate(change: XpChange): void {
+  const problems: { path: string; message: string }[] = [];
+  if (!(XP_SOURCES as readonly string[]).includes(change.source)) problems.push({ path: "/source", message: `must be one of ${XP_SOURCES.join(", ")}` });
+  if (!Number.isSafeInteger(change.amount) || change.amount === 0 || Math.abs(change.amount) > MAX_XP_CHANGE) {
+    problems.push({ path: "/amount", message: `must be a non-zero whole number from -${MAX_XP_CHANGE} to ${MAX_XP_CHANGE}` });
+  } else {
+    const sign = SIGN[change.source];
+    if ((sign === "positive" && change.amount < 0) || (sign === "negative" && change.amount > 0)) {
+      problems.push({ path: "/amount", message: `must be ${sign} for ${change.source}` });
+    }
+  }
+  if (change.reference !== undefined && change.reference !== null && (change.reference.length === 0 || change.reference.length > 200)) {
+    problems.push({ path: "/reference", message: "must be 1–200 characters" });
+  }
+  if (change.note && change.note.length > 500) problems.push({ path: "/note", message: "must be at most 500 characters" });
+  if (problems.length > 0) throw new AppError("validation", "validation_failed", "The XP change is invalid", { errors: problems });
+}

@@ -1,0 +1,69 @@
+/**
+ * XpService.add per second against its physical baseline: a raw bun:sqlite transaction doing the
+ * same ledger insert and balance update with prepared statements, on a file with the same
+ * settings (WAL, synchronous=FULL), in the same run.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config.ts";
+import { createContext } from "../../src/context.ts";
+
+export interface RateFigure {
+  subject: string;
+  operations: number;
+  per_second: number;
+}
+
+function time(operations: number, run: (i: number) => void): number {
+  const started = performance.now();
+  for (let i = 0; i < operations; i++) run(i);
+  return Math.round(operations / ((performance.now() - started) / 1000));
+}
+
+export function xpBench(operations = 5000): { figures: RateFigure[]; ratio: number } {
+  const dir = mkdtempSync(join(tmpdir(), "coc-bench-xp-"));
+  const open = (name: string) =>
+    createContext(loadConfig({ COC_DATABASE: join(dir, name), COC_JWT_SECRET: "x".repeat(40), COC_LOG_LEVEL: "error" }));
+  const users = 100;
+  try {
+    const service = open("service.db");
+    const serviceIds = Array.from({ length: users }, (_, i) => service.services.users.create({ username: `bench${i}` }).id);
+    const raw = open("raw.db");
+    const rawIds = Array.from({ length: users }, (_, i) => raw.services.users.create({ username: `bench${i}` }).id);
+
+    const insert = raw.sqlite.prepare(
+      "INSERT INTO xp_ledger (user_id, amount, source, reference, balance_after, actor, created_at) VALUES (?, ?, 'check_in', ?, ?, 'bench', ?)",
+    );
+    const balance = raw.sqlite.prepare<{ xp: number }, [number]>("SELECT xp FROM profiles WHERE user_id = ?");
+    const update = raw.sqlite.prepare("UPDATE profiles SET xp = ?, updated_at = ? WHERE user_id = ?");
+    const rawAdd = raw.sqlite.transaction((userId: number, amount: number, reference: string) => {
+      const next = balance.get(userId)!.xp + amount;
+      update.run(next, Date.now(), userId);
+      insert.run(userId, amount, reference, next, Date.now());
+    });
+
+    // Warm both up, then measure.
+    for (let i = 0; i < 200; i++) {
+      rawAdd.immediate(rawIds[i % users]!, 5, `warm-${i}`);
+      service.services.xp.add({ userId: serviceIds[i % users]!, amount: 5, source: "check_in", reference: `warm-${i}` });
+    }
+    const baseline = time(operations, (i) => rawAdd.immediate(rawIds[i % users]!, 5, `r-${i}`));
+    const measured = time(operations, (i) =>
+      service.services.xp.add({ userId: serviceIds[i % users]!, amount: 5, source: "check_in", reference: `s-${i}` }),
+    );
+    service.close();
+    raw.close();
+    return {
+      figures: [
+        { subject: "baseline: raw bun:sqlite transaction (select + update + insert, prepared)", operations, per_second: baseline },
+        { subject: "XpService.add (idempotency check + validation + drizzle)", operations, per_second: measured },
+      ],
+      ratio: Math.round((measured / baseline) * 100) / 100,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) console.log(JSON.stringify(xpBench(), null, 2));
