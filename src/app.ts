@@ -4,6 +4,7 @@ import type { AppContext } from "./context.ts";
 import { docs } from "./http/docs.ts";
 import { healthRoutes } from "./http/health.ts";
 import { httpPipeline } from "./http/pipeline.ts";
+import { rewardsRoutes } from "./rewards/routes.ts";
 import { profileRoutes } from "./users/routes.ts";
 import { xpRoutes } from "./xp/routes.ts";
 
@@ -20,7 +21,8 @@ export function createApp(ctx: AppContext) {
     .use(healthRoutes(ctx))
     .use(authRoutes(ctx))
     .use(profileRoutes(ctx))
-    .use(xpRoutes(ctx));
+    .use(xpRoutes(ctx))
+    .use(rewardsRoutes(ctx));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -26,6 +26,14 @@ export interface RazorpayConfig {
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/** The check-in rewards: XP for each day of the cycle, and the price and cap of streak freezes. */
+export interface RewardsConfig {
+  /** XP for cycle day 1, 2, …; the cycle length is the table's length (7 by default). */
+  table: readonly number[];
+  freezeCost: number;
+  freezeCap: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -44,6 +52,7 @@ export interface Config {
   discord: DiscordConfig | null;
   razorpay: RazorpayConfig | null;
   logLevel: LogLevel;
+  rewards: RewardsConfig;
   /** Largest request body accepted, in bytes (1 MiB). */
   maxBodyBytes: number;
 }
@@ -218,6 +227,24 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
     throw new ConfigError("COC_LOG_LEVEL", `expected one of ${LOG_LEVELS.join(", ")}, got "${logLevelText}"`);
   }
 
+  const positiveInt = (name: string, fallback: number, min: number): number => {
+    const text = value(env, name);
+    if (text === undefined) return fallback;
+    const number = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(number) || number < min) throw new ConfigError(name, `expected a whole number of at least ${min}, got "${text}"`);
+    return number;
+  };
+  const tableText = value(env, "COC_CHECKIN_REWARDS");
+  const table = tableText === undefined ? [5, 10, 15, 20, 25, 30, 35] : tableText.split(",").map((item) => Number(item.trim()));
+  if (table.length === 0 || table.length > 31 || !table.every((xp) => Number.isSafeInteger(xp) && xp > 0 && xp <= 100_000)) {
+    throw new ConfigError("COC_CHECKIN_REWARDS", `expected 1 to 31 comma-separated positive whole numbers (XP per cycle day), got "${tableText}"`);
+  }
+  const rewards = Object.freeze({
+    table: Object.freeze(table),
+    freezeCost: positiveInt("COC_STREAK_FREEZE_COST", 50, 1),
+    freezeCap: positiveInt("COC_STREAK_FREEZE_CAP", 2, 0),
+  });
+
   const host = flags.host ?? value(env, "COC_HOST") ?? "0.0.0.0";
   if (/\s|\//.test(host)) throw new ConfigError(flags.host ? "--host" : "COC_HOST", `expected a host name or address, got "${host}"`);
 
@@ -241,6 +268,7 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
       baseUrl: razorpayBaseUrl,
     },
     logLevel: logLevelText as LogLevel,
+    rewards,
     maxBodyBytes: 1024 * 1024,
   });
 }

@@ -10,6 +10,7 @@ import { migrate } from "./db/migrate.ts";
 import { ConnectionRegistry } from "./http/connections.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createOAuthProviders, type OAuthProvider, type ProviderName } from "./providers/oauth/index.ts";
+import { RewardsService } from "./rewards/rewards-service.ts";
 import { resolveJwtSecret } from "./secrets.ts";
 import { ProfileService } from "./users/profile-service.ts";
 import { ReferralService } from "./users/referral-service.ts";
@@ -28,6 +29,7 @@ export interface Services {
   profiles: ProfileService;
   xp: XpService;
   referrals: ReferralService;
+  rewards: RewardsService;
   passwords: PasswordHasher;
   tokens: TokenService;
   auth: AuthService;
@@ -103,6 +105,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     profiles,
     xp,
     referrals: new ReferralService({ db, clock, xp }),
+    rewards: new RewardsService({ db, clock, xp, config: config.rewards }),
     passwords,
     tokens,
     auth: new AuthService({ db, clock, log, users, profiles, tokens, passwords, throttles: overrides.loginThrottles }),

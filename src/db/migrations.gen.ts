@@ -3,10 +3,12 @@ import journal from "../../drizzle/meta/_journal.json" with { type: "json" };
 import sql0 from "../../drizzle/0000_foundation.sql" with { type: "text" };
 import sql1 from "../../drizzle/0001_auth.sql" with { type: "text" };
 import sql2 from "../../drizzle/0002_xp_ledger.sql" with { type: "text" };
+import sql3 from "../../drizzle/0003_check_ins.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Readonly<Record<string, string>> = {
   "0000_foundation": sql0,
   "0001_auth": sql1,
   "0002_xp_ledger": sql2,
+  "0003_check_ins": sql3,
 };

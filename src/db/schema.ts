@@ -154,3 +154,23 @@ export const xpLedger = sqliteTable(
     check("xp_ledger_balance_check", sql`${table.balanceAfter} >= 0`),
   ],
 );
+
+/** One row per check-in: the user's local date, and what it earned. */
+export const checkIns = sqliteTable(
+  "check_ins",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** The user's local calendar date (YYYY-MM-DD) in `timezone`. */
+    date: text("date").notNull(),
+    timezone: text("timezone").notNull(),
+    streakDay: integer("streak_day").notNull(),
+    cycleDay: integer("cycle_day").notNull(),
+    xpEarned: integer("xp_earned").notNull(),
+    freezesUsed: integer("freezes_used").notNull().default(0),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (table) => [uniqueIndex("check_ins_user_date_unique").on(table.userId, table.date), index("check_ins_user_idx").on(table.userId, table.id)],
+);

@@ -153,6 +153,11 @@ export class XpService {
     return tx ? work(tx) : writeTransaction(this.deps.db, work);
   }
 
+  /** The entry recorded for `(source, reference)`, if any. */
+  findEntry(source: XpSource, reference: string): LedgerEntry | undefined {
+    return this.#byReference.get({ source, reference });
+  }
+
   balance(userId: number): number {
     return this.#balance(userId);
   }

@@ -82,7 +82,7 @@ describe("the XP invariant", () => {
           const file = relative(ROOT, path);
           if (file === "src/xp/xp-service.ts") continue;
           const text = readFileSync(path, "utf8");
-          if (/\.update\(profiles\)[\s\S]{0,300}?\bxp\s*[:,}]/.test(text) || /UPDATE\s+[`"']?profiles[`"']?\s+SET[^;]*\bxp\b/i.test(text) || /\.insert\(xpLedger\)/.test(text)) {
+          if (/\.update\(profiles\)\s*\.set\(\{[^}]*(?<![\w.])xp\s*[:,}]/.test(text) || /UPDATE\s+[`"']?profiles[`"']?\s+SET[^;]*\bxp\b/i.test(text) || /\.insert\(xpLedger\)/.test(text)) {
             offenders.push(file);
           }
         }
