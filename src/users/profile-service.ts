@@ -65,6 +65,7 @@ function httpUrl(text: string): string | null {
 
 type Row = { user: typeof users.$inferSelect; profile: typeof profiles.$inferSelect };
 
+
 function publicOf({ user, profile }: Row): PublicProfile {
   return {
     id: user.id,
@@ -88,37 +89,44 @@ function publicOf({ user, profile }: Row): PublicProfile {
 
 /** Reads and edits profiles in the shapes of API.md. */
 export class ProfileService {
-  constructor(private readonly deps: { db: Db; clock: Clock }) {}
+  // Profiles are read on every page of the app: build these queries once, not per request.
+  // Prepared statements run on the one connection, so inside a caller's transaction too.
+  readonly #byId;
+  readonly #byUsername;
+  readonly #providersOf;
 
-  #row(where: ReturnType<typeof eq>, tx: Db | Tx): Row | undefined {
-    return tx.select({ user: users, profile: profiles }).from(users).innerJoin(profiles, eq(profiles.userId, users.id)).where(where).get();
+  constructor(private readonly deps: { db: Db; clock: Clock }) {
+    const { db } = deps;
+    const joined = () => db.select({ user: users, profile: profiles }).from(users).innerJoin(profiles, eq(profiles.userId, users.id));
+    this.#byId = joined().where(eq(users.id, sql.placeholder("id"))).prepare();
+    this.#byUsername = joined().where(sql`lower(${users.username}) = ${sql.placeholder("username")}`).prepare();
+    this.#providersOf = db
+      .selectDistinct({ provider: identities.provider })
+      .from(identities)
+      .where(eq(identities.userId, sql.placeholder("id")))
+      .orderBy(identities.provider)
+      .prepare();
   }
 
   /** The public subset (no email, no providers) by user id. */
-  publicProfile(userId: number, tx: Db | Tx = this.deps.db): PublicProfile {
-    const row = this.#row(eq(users.id, userId), tx);
+  publicProfile(userId: number): PublicProfile {
+    const row = this.#byId.get({ id: userId });
     if (!row) throw new AppError("not_found", "user_not_found", "No such user");
     return publicOf(row);
   }
 
   /** The public profile of `username` (ignoring case); disabled accounts are not shown. */
   publicProfileByUsername(username: string): PublicProfile {
-    const row = this.#row(sql`lower(${users.username}) = ${username.toLowerCase()}` as ReturnType<typeof eq>, this.deps.db);
+    const row = this.#byUsername.get({ username: username.toLowerCase() });
     if (!row || row.user.disabled) throw new AppError("not_found", "user_not_found", `No user "${username}"`);
     return publicOf(row);
   }
 
   /** Everything the owner may see of their own profile. */
-  fullProfile(userId: number, tx: Db | Tx = this.deps.db): FullProfile {
-    const row = this.#row(eq(users.id, userId), tx);
+  fullProfile(userId: number): FullProfile {
+    const row = this.#byId.get({ id: userId });
     if (!row) throw new AppError("not_found", "user_not_found", "No such user");
-    const providers = tx
-      .selectDistinct({ provider: identities.provider })
-      .from(identities)
-      .where(eq(identities.userId, userId))
-      .orderBy(identities.provider)
-      .all()
-      .map((item) => item.provider);
+    const providers = this.#providersOf.all({ id: userId }).map((item) => item.provider);
     return {
       ...publicOf(row),
       email: row.user.email,
@@ -190,7 +198,7 @@ export class ProfileService {
         .set({ ...changes, updatedAt: this.deps.clock.now() })
         .where(eq(profiles.userId, userId))
         .run();
-      return this.fullProfile(userId, tx);
+      return this.fullProfile(userId);
     });
   }
 }

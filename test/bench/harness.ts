@@ -1,0 +1,173 @@
+/**
+ * Shared pieces of the benchmarks: a load generator (wrk, from Debian's packages: it costs the
+ * least CPU of the generators measured here, which matters when it shares 2 cores with the
+ * server), the compiled server started on a seeded database, and bare baselines.
+ */
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { signJwt } from "../../src/auth/jwt.ts";
+import { migrate } from "../../src/db/migrate.ts";
+
+export const BENCH_SECRET = "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz";
+
+export interface LoadResult {
+  subject: string;
+  requests_per_second: number;
+  p50_ms: number;
+  p99_ms: number;
+  non_2xx: number;
+  requests: number;
+}
+
+/** Makes sure wrk is here (apt-get on this kind of machine), once. */
+export function ensureWrk(): void {
+  if (Bun.which("wrk")) return;
+  const install = Bun.spawnSync(["bash", "-c", "apt-get update -qq && apt-get install -y -qq wrk"], { stdout: "inherit", stderr: "inherit" });
+  if (install.exitCode !== 0 || !Bun.which("wrk")) throw new Error("wrk is needed for the HTTP benchmarks: apt-get install wrk");
+}
+
+function parseMs(text: string): number {
+  const match = /([\d.]+)(us|ms|s)/.exec(text);
+  if (!match) return Number.NaN;
+  const value = Number(match[1]);
+  return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
+}
+
+/** Drives `url` with wrk (-t1, `connections`, `seconds`), optionally with a Lua script. */
+export function wrk(subject: string, url: string, options: { connections?: number; seconds?: number; script?: string; env?: Record<string, string> } = {}): LoadResult {
+  const args = ["wrk", "-t1", `-c${options.connections ?? 64}`, `-d${options.seconds ?? 5}s`, "--latency"];
+  let scriptDir: string | undefined;
+  if (options.script) {
+    scriptDir = mkdtempSync(join(tmpdir(), "coc-wrk-"));
+    const path = join(scriptDir, "script.lua");
+    writeFileSync(path, options.script);
+    args.push("-s", path);
+  }
+  args.push(url);
+  const run = Bun.spawnSync(args, { env: { ...process.env, ...options.env } });
+  if (scriptDir) rmSync(scriptDir, { recursive: true, force: true });
+  const out = run.stdout.toString();
+  if (run.exitCode !== 0) throw new Error(`wrk failed: ${run.stderr.toString()}`);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? "0");
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? "0");
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? "0");
+  const p50 = parseMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "");
+  const p99 = parseMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? "");
+  return { subject, requests_per_second: Math.round(rps), p50_ms: Math.round(p50 * 100) / 100, p99_ms: Math.round(p99 * 100) / 100, non_2xx: non2xx, requests };
+}
+
+/** A Lua script that sends each request with the next bearer token from a file (distinct users). */
+export function tokenRotationScript(method: string, path: string, body?: string): string {
+  const headers = body ? `["Content-Type"]="application/json", ` : `["Content-Length"]="0", `;
+  return `
+local tokens = {}
+for line in io.lines(os.getenv("COC_BENCH_TOKENS")) do tokens[#tokens + 1] = line end
+local i = 0
+request = function()
+  i = i + 1
+  local token = tokens[((i - 1) % #tokens) + 1]
+  return wrk.format("${method}", "${path}", { ${headers}["Authorization"] = "Bearer " .. token }, ${body ? JSON.stringify(body) : "nil"})
+end
+`;
+}
+
+export function freePort(): number {
+  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = probe.port!;
+  probe.stop(true);
+  return port;
+}
+
+export async function waitForHealthy(url: string, timeoutMs = 15_000): Promise<void> {
+  const started = performance.now();
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not yet
+    }
+    if (performance.now() - started > timeoutMs) throw new Error(`${url} did not answer`);
+    await Bun.sleep(20);
+  }
+}
+
+/**
+ * A database with `count` users (each with a profile) written in one transaction — seeding only;
+ * the product creates users through UserService — and a file of one access token per user.
+ */
+export function seedUsers(dir: string, count: number): { database: string; tokensFile: string; userIds: number[] } {
+  const database = join(dir, "bench.db");
+  const sqlite = new Database(database, { create: true });
+  sqlite.run("PRAGMA journal_mode = WAL");
+  migrate(sqlite);
+  const now = Date.now();
+  const userIds: number[] = [];
+  const insertUser = sqlite.prepare<{ id: number }, [string, number]>("INSERT INTO users (username, created_at, updated_at) VALUES (?1, ?2, ?2) RETURNING id");
+  const insertProfile = sqlite.prepare("INSERT INTO profiles (user_id, referral_code, updated_at, xp) VALUES (?, ?, ?, ?)");
+  sqlite.transaction(() => {
+    for (let i = 0; i < count; i++) {
+      const { id } = insertUser.get(`bench_user_${i}`, now)!;
+      insertProfile.run(id, `B${i.toString(32).toUpperCase().padStart(7, "0")}`, now, (i * 37) % 5000);
+      userIds.push(id);
+    }
+  })();
+  sqlite.close();
+  const iat = Math.floor(now / 1000);
+  const tokens = userIds.map((id) => signJwt({ sub: String(id), role: "user", iat, exp: iat + 3600 }, BENCH_SECRET));
+  const tokensFile = join(dir, "tokens.txt");
+  writeFileSync(tokensFile, `${tokens.join("\n")}\n`);
+  return { database, tokensFile, userIds };
+}
+
+/** Starts dist/coc on `database` and a free port; answers its base URL and a stop function. */
+export async function startCoc(root: string, database: string, env: Record<string, string> = {}) {
+  const port = freePort();
+  const child = Bun.spawn([join(root, "dist/coc"), "serve", "--port", String(port), "--host", "127.0.0.1", "--database", database], {
+    env: { PATH: process.env.PATH ?? "", COC_JWT_SECRET: BENCH_SECRET, COC_LOG_LEVEL: "error", COC_DATA_DIR: join(database, ".."), ...env },
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHealthy(`${base}/healthz`);
+  return {
+    base,
+    pid: child.pid,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.exited;
+    },
+  };
+}
+
+/** Baseline A: bare Bun.serve answering a small JSON; baseline B: one bun:sqlite write transaction per request. */
+export async function startBaseline(kind: "json" | "sqlite-write", dir: string) {
+  const port = freePort();
+  const script = join(dir, `baseline-${kind}.ts`);
+  writeFileSync(
+    script,
+    kind === "json"
+      ? `Bun.serve({ port: ${port}, hostname: "127.0.0.1", fetch: () => Response.json({ status: "ok", db: "ok", version: "0.0.0" }) });`
+      : `import { Database } from "bun:sqlite";
+const db = new Database(${JSON.stringify(join(dir, "baseline.db"))}, { create: true });
+db.run("PRAGMA journal_mode = WAL"); db.run("PRAGMA synchronous = FULL"); db.run("PRAGMA busy_timeout = 5000");
+db.run("CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY, user_id INTEGER, amount INTEGER, created_at INTEGER)");
+db.run("CREATE TABLE IF NOT EXISTS balances (user_id INTEGER PRIMARY KEY, xp INTEGER)");
+const insert = db.prepare("INSERT INTO ledger (user_id, amount, created_at) VALUES (?, 5, ?)");
+const update = db.prepare("INSERT INTO balances (user_id, xp) VALUES (?, 5) ON CONFLICT (user_id) DO UPDATE SET xp = xp + 5");
+let n = 0;
+const write = db.transaction((user) => { insert.run(user, Date.now()); update.run(user); });
+Bun.serve({ port: ${port}, hostname: "127.0.0.1", fetch: () => { write.immediate(++n % 10000); return Response.json({ ok: true }); } });`,
+  );
+  const child = Bun.spawn([process.execPath, script], { stdout: "ignore", stderr: "inherit" });
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHealthy(base);
+  return {
+    base,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.exited;
+    },
+  };
+}
