@@ -4,6 +4,7 @@ import type { AppContext } from "./context.ts";
 import { docs } from "./http/docs.ts";
 import { healthRoutes } from "./http/health.ts";
 import { httpPipeline } from "./http/pipeline.ts";
+import { paymentRoutes } from "./payments/routes.ts";
 import { rewardsRoutes } from "./rewards/routes.ts";
 import { profileRoutes } from "./users/routes.ts";
 import { xpRoutes } from "./xp/routes.ts";
@@ -22,7 +23,8 @@ export function createApp(ctx: AppContext) {
     .use(authRoutes(ctx))
     .use(profileRoutes(ctx))
     .use(xpRoutes(ctx))
-    .use(rewardsRoutes(ctx));
+    .use(rewardsRoutes(ctx))
+    .use(paymentRoutes(ctx));
 }
 
 export type App = ReturnType<typeof createApp>;

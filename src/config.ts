@@ -26,6 +26,12 @@ export interface RazorpayConfig {
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/** An XP package: what it costs in rupees and the XP it buys. */
+export interface XpPackage {
+  amountInr: number;
+  xp: number;
+}
+
 /** The check-in rewards: XP for each day of the cycle, and the price and cap of streak freezes. */
 export interface RewardsConfig {
   /** XP for cycle day 1, 2, …; the cycle length is the table's length (7 by default). */
@@ -53,6 +59,8 @@ export interface Config {
   razorpay: RazorpayConfig | null;
   logLevel: LogLevel;
   rewards: RewardsConfig;
+  /** The XP packages on sale, cheapest first. */
+  packages: readonly XpPackage[];
   /** Largest request body accepted, in bytes (1 MiB). */
   maxBodyBytes: number;
 }
@@ -245,6 +253,21 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
     freezeCap: positiveInt("COC_STREAK_FREEZE_CAP", 2, 0),
   });
 
+  const packagesText = value(env, "COC_XP_PACKAGES") ?? "49:50,99:100,199:200,249:250,499:500,749:800,999:1000,1999:2500";
+  const packages = packagesText.split(",").map((item) => {
+    const match = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(item);
+    const amountInr = Number(match?.[1]);
+    const xp = Number(match?.[2]);
+    if (!match || amountInr < 1 || amountInr > 500_000 || xp < 1 || xp > 1_000_000) {
+      throw new ConfigError("COC_XP_PACKAGES", `expected rupees:xp pairs like 99:100, got "${item.trim()}"`);
+    }
+    return Object.freeze({ amountInr, xp });
+  });
+  if (new Set(packages.map((p) => p.amountInr)).size !== packages.length) {
+    throw new ConfigError("COC_XP_PACKAGES", "two packages have the same price");
+  }
+  packages.sort((a, b) => a.amountInr - b.amountInr);
+
   const host = flags.host ?? value(env, "COC_HOST") ?? "0.0.0.0";
   if (/\s|\//.test(host)) throw new ConfigError(flags.host ? "--host" : "COC_HOST", `expected a host name or address, got "${host}"`);
 
@@ -269,6 +292,7 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
     },
     logLevel: logLevelText as LogLevel,
     rewards,
+    packages: Object.freeze(packages),
     maxBodyBytes: 1024 * 1024,
   });
 }

@@ -4,12 +4,14 @@ import { OAuthService } from "./auth/oauth-service.ts";
 import { type PasswordCost, PasswordHasher } from "./auth/password.ts";
 import { TokenService } from "./auth/token-service.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import type { Config, RazorpayConfig } from "./config.ts";
+import type { Config } from "./config.ts";
 import { type Db, openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
 import { ConnectionRegistry } from "./http/connections.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { PaymentService } from "./payments/payment-service.ts";
 import { createOAuthProviders, type OAuthProvider, type ProviderName } from "./providers/oauth/index.ts";
+import { createRazorpayGateway, RAZORPAY_TIMEOUT_MS, type RazorpayGateway } from "./providers/razorpay/gateway.ts";
 import { RewardsService } from "./rewards/rewards-service.ts";
 import { resolveJwtSecret } from "./secrets.ts";
 import { ProfileService } from "./users/profile-service.ts";
@@ -20,7 +22,7 @@ import { XpService } from "./xp/xp-service.ts";
 /** The outside services the product talks to; an absent one is off. */
 export interface Providers {
   oauth: Partial<Record<ProviderName, OAuthProvider>>;
-  razorpay: RazorpayConfig | null;
+  razorpay: RazorpayGateway | null;
 }
 
 /** The product's services: the HTTP routes, the WebSocket and the CLI all call these. */
@@ -30,6 +32,7 @@ export interface Services {
   xp: XpService;
   referrals: ReferralService;
   rewards: RewardsService;
+  payments: PaymentService;
   passwords: PasswordHasher;
   tokens: TokenService;
   auth: AuthService;
@@ -62,6 +65,7 @@ export interface ContextOverrides {
   /** argon2id cost (tests use a cheap one; production keeps Bun's defaults). */
   passwordCost?: PasswordCost;
   providerTimeoutMs?: number;
+  razorpayTimeoutMs?: number;
   loginThrottles?: LoginThrottles;
 }
 
@@ -86,7 +90,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const { db } = database;
   const providers: Providers = {
     oauth: createOAuthProviders(config, { clock, log, timeoutMs: overrides.providerTimeoutMs ?? PROVIDER_TIMEOUT_MS }),
-    razorpay: config.razorpay,
+    razorpay: config.razorpay ? createRazorpayGateway(config.razorpay, log, overrides.razorpayTimeoutMs ?? RAZORPAY_TIMEOUT_MS) : null,
     ...overrides.providers,
   };
   const users = new UserService({ db, clock });
@@ -106,6 +110,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     xp,
     referrals: new ReferralService({ db, clock, xp }),
     rewards: new RewardsService({ db, clock, xp, config: config.rewards }),
+    payments: new PaymentService({ db, clock, log, xp, packages: config.packages, gateway: providers.razorpay }),
     passwords,
     tokens,
     auth: new AuthService({ db, clock, log, users, profiles, tokens, passwords, throttles: overrides.loginThrottles }),

@@ -4,6 +4,7 @@ import sql0 from "../../drizzle/0000_foundation.sql" with { type: "text" };
 import sql1 from "../../drizzle/0001_auth.sql" with { type: "text" };
 import sql2 from "../../drizzle/0002_xp_ledger.sql" with { type: "text" };
 import sql3 from "../../drizzle/0003_check_ins.sql" with { type: "text" };
+import sql4 from "../../drizzle/0004_payments.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Readonly<Record<string, string>> = {
@@ -11,4 +12,5 @@ export const migrationSql: Readonly<Record<string, string>> = {
   "0001_auth": sql1,
   "0002_xp_ledger": sql2,
   "0003_check_ins": sql3,
+  "0004_payments": sql4,
 };

@@ -174,3 +174,38 @@ export const checkIns = sqliteTable(
   },
   (table) => [uniqueIndex("check_ins_user_date_unique").on(table.userId, table.date), index("check_ins_user_idx").on(table.userId, table.id)],
 );
+
+/** A Razorpay order for an XP package, and what became of it. */
+export const payments = sqliteTable(
+  "payments",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    orderId: text("order_id").notNull(),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    amountPaise: integer("amount_paise").notNull(),
+    currency: text("currency").notNull().default("INR"),
+    xp: integer("xp").notNull(),
+    status: text("status", { enum: ["created", "paid", "failed"] }).notNull().default("created"),
+    paymentId: text("payment_id"),
+    receipt: text("receipt").notNull(),
+    failureReason: text("failure_reason"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+    paidAt: integer("paid_at", { mode: "timestamp_ms" }),
+  },
+  (table) => [
+    uniqueIndex("payments_order_unique").on(table.orderId),
+    index("payments_user_idx").on(table.userId, table.id),
+    index("payments_status_idx").on(table.status, table.createdAt),
+    check("payments_status_check", sql`${table.status} in ('created', 'paid', 'failed')`),
+  ],
+);
+
+/** Webhook deliveries already handled, by Razorpay's event id: a redelivery is a no-op. */
+export const webhookEvents = sqliteTable("webhook_events", {
+  eventId: text("event_id").primaryKey(),
+  event: text("event").notNull(),
+  receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+});

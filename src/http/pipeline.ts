@@ -10,8 +10,13 @@ interface RequestState {
   startedAt: number;
   /** Set when the answer was built here (errors, preflights), where Elysia does not report it. */
   status?: number;
-  /** The body exactly as received, for signature checks over raw bytes (webhooks). */
-  rawBody?: string;
+}
+
+const RAW_BODY = Symbol("coc.rawBody");
+
+/** The body of a request exactly as it arrived (for HMAC checks over raw bytes: webhooks). */
+export function rawBodyOf(request: Request): string {
+  return (request as Request & { [RAW_BODY]?: string })[RAW_BODY] ?? "";
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -188,7 +193,7 @@ export function httpPipeline(ctx: AppContext) {
       })
       .onParse(async ({ request, contentType }) => {
         const text = await readLimited(request, config.maxBodyBytes);
-        stateOf(request).rawBody = text;
+        (request as Request & { [RAW_BODY]?: string })[RAW_BODY] = text;
         if (text.trim() === "") return null;
         if (!isJson(contentType ?? "")) {
           throw new AppError(
@@ -248,11 +253,6 @@ export function httpPipeline(ctx: AppContext) {
               ? set.status
               : 200);
         finish(request, state, status);
-      })
-      .decorate({
-        /** The body of this request exactly as it arrived (for HMAC checks over raw bytes). */
-        rawBodyOf: (request: Request): string => states.get(request)?.rawBody ?? "",
-        requestIdOf: (request: Request): string => stateOf(request).id,
       });
   };
 }

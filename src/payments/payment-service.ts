@@ -1,0 +1,245 @@
+import { and, desc, eq, lt } from "drizzle-orm";
+import type { Clock } from "../clock.ts";
+import type { XpPackage } from "../config.ts";
+import { type Db, type Tx, writeTransaction } from "../db/client.ts";
+import { payments, webhookEvents } from "../db/schema.ts";
+import { AppError } from "../errors.ts";
+import { decodeCursor, encodeCursor, type Page, pageLimit } from "../http/pagination.ts";
+import type { Logger } from "../log.ts";
+import type { RazorpayGateway } from "../providers/razorpay/gateway.ts";
+import type { XpService } from "../xp/xp-service.ts";
+
+export type Payment = typeof payments.$inferSelect;
+
+export interface PackageView {
+  amount_inr: number;
+  amount_paise: number;
+  xp: number;
+}
+
+export interface OrderCreated {
+  order_id: string;
+  amount: number;
+  currency: "INR";
+  key: string;
+  xp_amount: number;
+}
+
+export interface Fulfilment {
+  orderId: string;
+  userId: number;
+  xp: number;
+  /** False when the order had already been credited: nothing happened this time. */
+  credited: boolean;
+  balance: number;
+}
+
+export interface PaymentView {
+  order_id: string;
+  amount: number;
+  currency: string;
+  xp: number;
+  status: "created" | "paid" | "failed";
+  payment_id: string | null;
+  created_at: string;
+  paid_at: string | null;
+}
+
+interface WebhookEnvelope {
+  event?: string;
+  payload?: {
+    payment?: { entity?: { id?: string; order_id?: string; amount?: number; status?: string; error_description?: string; notes?: Record<string, unknown> } };
+    order?: { entity?: { id?: string; amount?: number; notes?: Record<string, unknown> } };
+  };
+}
+
+const disabled = () => new AppError("unavailable", "payments_disabled", "Payments are not configured on this server");
+
+/**
+ * XP packages bought through Razorpay. Every way an order gets paid — the frontend's verify call,
+ * a webhook, the admin's replay — ends in `fulfil`, which credits through XpService with
+ * `source: purchase, reference: <order_id>`: exactly once, whatever arrives first or twice.
+ */
+export class PaymentService {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      clock: Clock;
+      log: Logger;
+      xp: XpService;
+      packages: readonly XpPackage[];
+      gateway: RazorpayGateway | null;
+    },
+  ) {}
+
+  get enabled(): boolean {
+    return this.deps.gateway !== null;
+  }
+
+  packages(): PackageView[] {
+    return this.deps.packages.map((p) => ({ amount_inr: p.amountInr, amount_paise: p.amountInr * 100, xp: p.xp }));
+  }
+
+  #gateway(): RazorpayGateway {
+    if (!this.deps.gateway) throw disabled();
+    return this.deps.gateway;
+  }
+
+  /**
+   * Creates a Razorpay order for the package priced `amountInr` rupees and records it. The client
+   * never names the XP: it follows from the package. Razorpay failing → 502 and nothing stored.
+   */
+  async createOrder(userId: number, amountInr: number): Promise<OrderCreated> {
+    const gateway = this.#gateway();
+    const pack = this.deps.packages.find((p) => p.amountInr === amountInr);
+    if (!pack) {
+      throw new AppError("validation", "invalid_package", `No package costs ₹${amountInr}; see /api/payments/packages/`, {
+        errors: [{ path: "/amount", message: `must be one of ${this.deps.packages.map((p) => p.amountInr).join(", ")}` }],
+      });
+    }
+    const amountPaise = pack.amountInr * 100;
+    const receipt = `coc_${userId}_${crypto.randomUUID().slice(0, 8)}`;
+    const order = await gateway.createOrder({ amountPaise, receipt, notes: { user_id: String(userId), xp: String(pack.xp) } });
+    const now = this.deps.clock.now();
+    writeTransaction(this.deps.db, (tx) => {
+      tx.insert(payments)
+        .values({ orderId: order.id, userId, amountPaise, currency: "INR", xp: pack.xp, status: "created", receipt, createdAt: now, updatedAt: now })
+        .run();
+    });
+    this.deps.log.info("payment order created", { order_id: order.id, user_id: userId, amount_paise: amountPaise, xp: pack.xp });
+    return { order_id: order.id, amount: amountPaise, currency: "INR", key: gateway.keyId, xp_amount: pack.xp };
+  }
+
+  /**
+   * The frontend's confirmation after checkout: the order must exist (404) and be the caller's
+   * (403), and the signature must be Razorpay's (400, compared in constant time). Then the order is
+   * fulfilled; a repeat answers 200 and credits nothing.
+   */
+  verify(userId: number, input: { orderId: string; paymentId: string; signature: string }): { status: "success"; new_xp: number; credited: boolean } {
+    const gateway = this.#gateway();
+    const order = this.deps.db.select().from(payments).where(eq(payments.orderId, input.orderId)).get();
+    if (!order) throw new AppError("not_found", "order_not_found", "No such order");
+    if (order.userId !== userId) throw new AppError("forbidden", "order_not_yours", "This order belongs to someone else");
+    if (!gateway.checkPaymentSignature(input.orderId, input.paymentId, input.signature)) {
+      throw new AppError("validation", "invalid_signature", "The payment signature does not match");
+    }
+    const result = this.fulfil(input.orderId, input.paymentId, "verify");
+    return { status: "success", new_xp: result.balance, credited: result.credited };
+  }
+
+  /**
+   * Marks the order paid and credits its XP, in one transaction, exactly once: a paid order is
+   * answered as it stands. A second, different payment for an already credited order credits
+   * nothing and is logged for a refund.
+   */
+  fulfil(orderId: string, paymentId: string, via: string, tx?: Tx): Fulfilment {
+    const work = (t: Tx): Fulfilment => {
+      const order = t.select().from(payments).where(eq(payments.orderId, orderId)).get();
+      if (!order) throw new AppError("not_found", "order_not_found", "No such order");
+      if (order.status === "paid") {
+        if (order.paymentId !== paymentId) {
+          this.deps.log.warn("second payment for a paid order: refund it", { order_id: orderId, paid_with: order.paymentId, payment_id: paymentId, via });
+        }
+        return { orderId, userId: order.userId, xp: order.xp, credited: false, balance: this.deps.xp.balance(order.userId) };
+      }
+      const credit = this.deps.xp.add(
+        { userId: order.userId, amount: order.xp, source: "purchase", reference: orderId, actor: `payment:${via}` },
+        t,
+      );
+      const now = this.deps.clock.now();
+      t.update(payments)
+        .set({ status: "paid", paymentId, paidAt: now, updatedAt: now, failureReason: null })
+        .where(eq(payments.id, order.id))
+        .run();
+      return { orderId, userId: order.userId, xp: order.xp, credited: credit.applied, balance: credit.balance };
+    };
+    const result = tx ? work(tx) : writeTransaction(this.deps.db, work);
+    if (result.credited) this.deps.log.info("payment fulfilled", { order_id: orderId, payment_id: paymentId, user_id: result.userId, xp: result.xp, via });
+    return result;
+  }
+
+  /**
+   * A Razorpay webhook. The signature is checked over the raw body with the webhook secret (400
+   * otherwise; 503 when no secret is configured). Each event id is handled once: a redelivery is
+   * answered 200 and does nothing. `payment.captured` and `order.paid` fulfil; `payment.failed`
+   * marks an unpaid order failed; other events are acknowledged.
+   */
+  handleWebhook(rawBody: string, signature: string | null, eventId: string | null): { status: "ok"; handled: string } {
+    const gateway = this.#gateway();
+    const valid = gateway.checkWebhookSignature(rawBody, signature ?? "");
+    if (valid === null) throw new AppError("unavailable", "webhooks_disabled", "No webhook secret is configured (COC_RAZORPAY_WEBHOOK_SECRET)");
+    if (!valid) throw new AppError("validation", "invalid_signature", "The webhook signature does not match");
+    let envelope: WebhookEnvelope;
+    try {
+      envelope = JSON.parse(rawBody) as WebhookEnvelope;
+    } catch {
+      throw new AppError("validation", "malformed_json", "The webhook body is not JSON");
+    }
+    const event = typeof envelope.event === "string" ? envelope.event : "unknown";
+    const id = eventId ?? `body:${new Bun.CryptoHasher("sha256").update(rawBody).digest("hex")}`;
+    return writeTransaction(this.deps.db, (tx) => {
+      const seen = tx.select().from(webhookEvents).where(eq(webhookEvents.eventId, id)).get();
+      if (seen) return { status: "ok" as const, handled: "duplicate" };
+      tx.insert(webhookEvents).values({ eventId: id, event, receivedAt: this.deps.clock.now() }).run();
+      return { status: "ok" as const, handled: this.#applyEvent(tx, event, envelope) };
+    });
+  }
+
+  #applyEvent(tx: Tx, event: string, envelope: WebhookEnvelope): string {
+    const payment = envelope.payload?.payment?.entity;
+    const orderId = payment?.order_id ?? envelope.payload?.order?.entity?.id;
+    if (event === "payment.captured" || event === "order.paid") {
+      if (!orderId || !payment?.id) return "ignored: no order or payment in the event";
+      const order = tx.select().from(payments).where(eq(payments.orderId, orderId)).get();
+      if (!order) {
+        this.deps.log.warn("webhook for an order this server does not know", { order_id: orderId, event });
+        return "ignored: unknown order";
+      }
+      if (typeof payment.amount === "number" && payment.amount !== order.amountPaise) {
+        this.deps.log.error("webhook payment amount differs from the order: not credited", { order_id: orderId, expected: order.amountPaise, paid: payment.amount });
+        return "ignored: amount mismatch";
+      }
+      const result = this.fulfil(orderId, payment.id, `webhook:${event}`, tx);
+      return result.credited ? "fulfilled" : "already fulfilled";
+    }
+    if (event === "payment.failed") {
+      if (!orderId) return "ignored: no order in the event";
+      const now = this.deps.clock.now();
+      const changed = tx
+        .update(payments)
+        .set({ status: "failed", failureReason: payment?.error_description?.slice(0, 500) ?? "payment failed", updatedAt: now })
+        .where(and(eq(payments.orderId, orderId), eq(payments.status, "created")))
+        .returning({ id: payments.id })
+        .all();
+      return changed.length > 0 ? "marked failed" : "ignored: order not pending";
+    }
+    return "ignored: event not used";
+  }
+
+  /** The caller's orders, newest first. */
+  history(userId: number, options: { limit?: number; cursor?: string }): Page<PaymentView> {
+    const limit = pageLimit(options.limit);
+    const before = options.cursor === undefined ? null : decodeCursor(options.cursor, (v) => (Number.isSafeInteger(v) ? (v as number) : null));
+    const rows = this.deps.db
+      .select()
+      .from(payments)
+      .where(before === null ? eq(payments.userId, userId) : and(eq(payments.userId, userId), lt(payments.id, before)))
+      .orderBy(desc(payments.id))
+      .limit(limit + 1)
+      .all();
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((row) => ({
+        order_id: row.orderId,
+        amount: row.amountPaise,
+        currency: row.currency,
+        xp: row.xp,
+        status: row.status,
+        payment_id: row.paymentId,
+        created_at: row.createdAt.toISOString(),
+        paid_at: row.paidAt?.toISOString() ?? null,
+      })),
+      next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null,
+    };
+  }
+}
