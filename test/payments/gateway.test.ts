@@ -26,7 +26,8 @@ describe("the Razorpay adapter (official SDK, base URL from config)", () => {
   test("sends the SDK's requests to the configured base URL with Basic auth", async () => {
     const { fake, gateway: g } = gateway();
     const order = await g.createOrder({ amountPaise: 9900, receipt: "r1", notes: { user_id: "7" } });
-    expect(order).toMatchObject({ id: expect.stringMatching(/^order_/), amount: 9900, currency: "INR", receipt: "r1" });
+    expect(order.id).toMatch(/^order_/);
+    expect([order.amount, order.currency, order.receipt]).toEqual([9900, "INR", "r1"]);
     expect(fake.hits).toEqual(["POST /v1/orders"]);
     fake.pay(order.id);
     const payments = await g.orderPayments(order.id);
