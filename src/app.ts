@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { authRoutes } from "./auth/routes.ts";
+import { chatRoutes } from "./chat/routes.ts";
 import type { AppContext } from "./context.ts";
 import { docs } from "./http/docs.ts";
 import { healthRoutes } from "./http/health.ts";
@@ -16,7 +17,17 @@ import { xpRoutes } from "./xp/routes.ts";
 export function createApp(ctx: AppContext) {
   // normalize: false: unknown fields in a body are refused (400), never silently dropped, and an
   // answer that does not match its documented schema is a 500 rather than a leak.
-  return new Elysia({ name: "coc", normalize: false })
+  return new Elysia({
+    name: "coc",
+    normalize: false,
+    websocket: {
+      // Slow consumers never hold the room back: past 1 MiB waiting, Bun closes the socket.
+      backpressureLimit: 1024 * 1024,
+      closeOnBackpressureLimit: true,
+      maxPayloadLength: 16 * 1024,
+      idleTimeout: 120,
+    },
+  })
     .use(httpPipeline(ctx))
     .use(docs())
     .use(healthRoutes(ctx))
@@ -24,7 +35,8 @@ export function createApp(ctx: AppContext) {
     .use(profileRoutes(ctx))
     .use(xpRoutes(ctx))
     .use(rewardsRoutes(ctx))
-    .use(paymentRoutes(ctx));
+    .use(paymentRoutes(ctx))
+    .use(chatRoutes(ctx));
 }
 
 export type App = ReturnType<typeof createApp>;

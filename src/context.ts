@@ -7,6 +7,8 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { type Db, openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
+import { ChatService } from "./chat/chat-service.ts";
+import { ChatHub, type HubOptions } from "./chat/hub.ts";
 import { ConnectionRegistry } from "./http/connections.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { PaymentService } from "./payments/payment-service.ts";
@@ -33,6 +35,8 @@ export interface Services {
   referrals: ReferralService;
   rewards: RewardsService;
   payments: PaymentService;
+  chat: ChatService;
+  chatHub: ChatHub;
   passwords: PasswordHasher;
   tokens: TokenService;
   auth: AuthService;
@@ -67,6 +71,7 @@ export interface ContextOverrides {
   providerTimeoutMs?: number;
   razorpayTimeoutMs?: number;
   loginThrottles?: LoginThrottles;
+  chat?: Partial<HubOptions>;
 }
 
 /**
@@ -104,6 +109,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     accessTtlSeconds: config.accessTtlSeconds,
     refreshTtlSeconds: config.refreshTtlSeconds,
   });
+  const chat = new ChatService({ db, clock });
   const services: Services = {
     users,
     profiles,
@@ -111,6 +117,14 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     referrals: new ReferralService({ db, clock, xp }),
     rewards: new RewardsService({ db, clock, xp, config: config.rewards }),
     payments: new PaymentService({ db, clock, log, xp, packages: config.packages, gateway: providers.razorpay }),
+    chat,
+    chatHub: new ChatHub({
+      chat,
+      clock,
+      log,
+      allowed: (userId) => users.findById(userId)?.disabled === false,
+      options: overrides.chat,
+    }),
     passwords,
     tokens,
     auth: new AuthService({ db, clock, log, users, profiles, tokens, passwords, throttles: overrides.loginThrottles }),

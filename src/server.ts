@@ -14,6 +14,9 @@ export interface RunningServer {
   stop(options?: { drainMs?: number }): Promise<void>;
 }
 
+/** How often the chat looks for sockets of disabled users. */
+export const SWEEP_INTERVAL_MS = 15_000;
+
 /** How long requests in flight get to finish on shutdown before they are cut. */
 export const DEFAULT_DRAIN_MS = 10_000;
 
@@ -31,6 +34,12 @@ export function startServer(ctx: AppContext, app: AnyElysia, listen: { port: num
   });
   const server = app.server;
   if (!server) throw new Error("the server did not start");
+  const { chatHub } = ctx.services;
+  chatHub.attach((topic, data) => {
+    server.publish(topic, data);
+  });
+  // Sockets of users disabled by an admin (possibly from another process) are closed within this period.
+  const sweeper = setInterval(() => chatHub.sweep(), SWEEP_INTERVAL_MS);
   let stopping: Promise<void> | undefined;
   return {
     url: server.url,
@@ -38,6 +47,7 @@ export function startServer(ctx: AppContext, app: AnyElysia, listen: { port: num
     stop({ drainMs = DEFAULT_DRAIN_MS } = {}) {
       stopping ??= (async () => {
         ctx.log.info("shutting down", { open_connections: ctx.connections.size });
+        clearInterval(sweeper);
         const drained = server.stop(false);
         ctx.connections.closeAll(CLOSE_GOING_AWAY, "server shutting down");
         let timer: Timer | undefined;

@@ -1,8 +1,10 @@
 import { openapi } from "@elysiajs/openapi";
+import { Problem as ProblemSchema } from "./schemas.ts";
 import { Elysia } from "elysia";
 // Swagger UI's bundle and stylesheet ship inside the binary: the docs work with no internet.
 import swaggerBundle from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
 import swaggerCss from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
+import { CHAT_PROTOCOL } from "../chat/routes.ts";
 import { VERSION } from "../version.ts";
 
 export const DOCS_PATH = "/swagger";
@@ -26,6 +28,29 @@ function asset(path: string, contentType: string) {
       headers: { "content-type": contentType, "cache-control": "public, max-age=86400" },
     });
 }
+
+/** The chat's WebSocket, described as the GET upgrade request a client sends. */
+const CHAT_DOCS = {
+  "/ws/chat/": {
+    get: {
+      tags: ["chat"],
+      summary: "The global chat room (WebSocket)",
+      description: CHAT_PROTOCOL,
+      security: [{ bearer: [] }],
+      parameters: [
+        { name: "token", in: "query", required: false, description: "Access token (browsers cannot set headers on a WebSocket)", schema: { type: "string" } },
+        { name: "Sec-WebSocket-Protocol", in: "header", required: false, description: "Alternatively: `bearer, <access_token>`", schema: { type: "string" } },
+      ],
+      responses: {
+        "101": { description: "Switching Protocols: the socket is open; frames as described above" },
+        "401": {
+          description: "No or bad token: the upgrade is refused",
+          content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+        },
+      },
+    },
+  },
+};
 
 /** Swagger UI at /swagger and OpenAPI 3.1 at /swagger/json, every byte served by this binary. */
 export function docs() {
@@ -60,10 +85,13 @@ export function docs() {
               "`Authorization: Bearer <access_token>`.",
           },
           tags: [...TAGS],
+          // Plain OpenAPI objects: typed loosely, checked by test/http/docs.test.ts.
+          paths: CHAT_DOCS as never,
           components: {
             securitySchemes: {
               bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
             },
+            schemas: { Problem: ProblemSchema as never },
           },
         },
       }),

@@ -42,6 +42,15 @@ describe("OpenAPI document at /swagger/json", () => {
     }
   });
 
+  test("documents the chat WebSocket as its GET upgrade, with the protocol's frames", async () => {
+    const { body } = await call(setup(), "GET", "/swagger/json");
+    const chat = body.paths["/ws/chat/"].get;
+    expect(chat.tags).toEqual(["chat"]);
+    expect(Object.keys(chat.responses)).toEqual(["101", "401"]);
+    for (const frame of ["history", "user_count", "chat_message", "error", "rate_limited"]) expect(chat.description).toContain(frame);
+    expect(body.components.schemas.Problem.properties.code).toBeDefined();
+  });
+
   test("documents /healthz", async () => {
     const { body } = await call(setup(), "GET", "/swagger/json");
     expect(body.paths["/healthz"].get.tags).toEqual(["operations"]);

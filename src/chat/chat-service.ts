@@ -1,0 +1,104 @@
+import { desc, eq, lt, sql } from "drizzle-orm";
+import type { Clock } from "../clock.ts";
+import { type Db, writeTransaction } from "../db/client.ts";
+import { chatMessages, profiles, users } from "../db/schema.ts";
+import { AppError } from "../errors.ts";
+import { decodeCursor, encodeCursor, type Page, pageLimit } from "../http/pagination.ts";
+
+export const MAX_MESSAGE_LENGTH = 1000;
+export const HISTORY_SIZE = 50;
+
+/** A chat message as clients receive it. */
+export interface ChatMessage {
+  id: number;
+  message: string;
+  username: string;
+  user_id: number;
+  avatar_url: string | null;
+  created_at: string;
+}
+
+// C0 and C1 control characters except tab and newline; plus bidi overrides that can disguise text.
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * The text a message is stored with: control characters stripped, surrounding white space
+ * trimmed, 1–1000 characters (counted as code points). Anything else is a 400-style problem.
+ */
+export function cleanMessage(raw: unknown): string {
+  if (typeof raw !== "string") throw new AppError("validation", "invalid_message", "message must be a string");
+  const text = raw.replace(CONTROL, "").trim();
+  if (text.length === 0) throw new AppError("validation", "empty_message", "message is empty");
+  if ([...text].length > MAX_MESSAGE_LENGTH) {
+    throw new AppError("validation", "message_too_long", `message is longer than ${MAX_MESSAGE_LENGTH} characters`);
+  }
+  return text;
+}
+
+/** Stores and reads the global room's messages. Knows nothing of sockets. */
+export class ChatService {
+  readonly #select;
+
+  constructor(private readonly deps: { db: Db; clock: Clock }) {
+    this.#select = () =>
+      deps.db
+        .select({
+          id: chatMessages.id,
+          message: chatMessages.message,
+          username: users.username,
+          user_id: chatMessages.userId,
+          avatar_url: profiles.avatarUrl,
+          createdAt: chatMessages.createdAt,
+        })
+        .from(chatMessages)
+        .innerJoin(users, eq(users.id, chatMessages.userId))
+        .innerJoin(profiles, eq(profiles.userId, chatMessages.userId));
+  }
+
+  /** Cleans, stores and answers a message as it will be broadcast. */
+  post(userId: number, raw: unknown): ChatMessage {
+    const text = cleanMessage(raw);
+    const now = this.deps.clock.now();
+    const id = writeTransaction(this.deps.db, (tx) =>
+      tx.insert(chatMessages).values({ userId, message: text, createdAt: now }).returning({ id: chatMessages.id }).get(),
+    ).id;
+    const author = this.deps.db
+      .select({ username: users.username, avatar: profiles.avatarUrl })
+      .from(users)
+      .innerJoin(profiles, eq(profiles.userId, users.id))
+      .where(eq(users.id, userId))
+      .get();
+    return { id, message: text, username: author?.username ?? "", user_id: userId, avatar_url: author?.avatar ?? null, created_at: now.toISOString() };
+  }
+
+  /** The last `size` messages, oldest first (the `history` frame). */
+  recent(size = HISTORY_SIZE): ChatMessage[] {
+    return this.#select().orderBy(desc(chatMessages.id)).limit(size).all().reverse().map(view);
+  }
+
+  /**
+   * Older history, for scrolling back: messages before `before` (a message id, or the cursor of
+   * the previous page), oldest first within the page; `next_cursor` continues further back.
+   */
+  page(options: { before?: number; cursor?: string; limit?: number }): Page<ChatMessage> {
+    const limit = pageLimit(options.limit);
+    const before =
+      options.cursor !== undefined
+        ? decodeCursor(options.cursor, (value) => (Number.isSafeInteger(value) ? (value as number) : null))
+        : (options.before ?? null);
+    const rows = this.#select()
+      .where(before === null ? sql`1 = 1` : lt(chatMessages.id, before))
+      .orderBy(desc(chatMessages.id))
+      .limit(limit + 1)
+      .all();
+    const page = rows.slice(0, limit);
+    return {
+      items: page.reverse().map(view),
+      next_cursor: rows.length > limit ? encodeCursor(page[0]!.id) : null,
+    };
+  }
+}
+
+function view(row: { id: number; message: string; username: string; user_id: number; avatar_url: string | null; createdAt: Date }): ChatMessage {
+  return { id: row.id, message: row.message, username: row.username, user_id: row.user_id, avatar_url: row.avatar_url, created_at: row.createdAt.toISOString() };
+}

@@ -1,0 +1,152 @@
+import type { Caller } from "../auth/auth-service.ts";
+import type { Clock } from "../clock.ts";
+import { isAppError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { ChatService } from "./chat-service.ts";
+import { type BucketRule, TokenBuckets } from "./rate-limit.ts";
+
+export const CHAT_TOPIC = "global_chat";
+
+/** 1008 Policy Violation: the account behind a socket was disabled. */
+export const CLOSE_POLICY = 1008;
+
+/** The part of Bun's ServerWebSocket the hub uses (a test can pass its own). */
+export interface ChatSocket {
+  send(data: string): number;
+  publish(topic: string, data: string): number;
+  subscribe(topic: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** Publishes to every subscriber of a topic, the sender included (Bun's server.publish). */
+export type Publish = (topic: string, data: string) => void;
+
+export interface HubOptions {
+  rate: BucketRule;
+}
+
+export const DEFAULT_CHAT_RATE: BucketRule = { burst: 5, perSecond: 1 };
+
+/**
+ * The live room: who is connected, their rate limits, and the frames of the protocol.
+ * Storage is ChatService's; the sockets are Bun's, with its pub/sub on `global_chat`.
+ */
+export class ChatHub {
+  readonly #online = new Map<number, Set<ChatSocket>>();
+  readonly #callers = new Map<ChatSocket, Caller>();
+  readonly #buckets: TokenBuckets;
+  #publish: Publish | null = null;
+
+  constructor(
+    private readonly deps: {
+      chat: ChatService;
+      clock: Clock;
+      log: Logger;
+      /** Whether the user may still be here (not disabled). */
+      allowed: (userId: number) => boolean;
+      options?: Partial<HubOptions>;
+    },
+  ) {
+    this.#buckets = new TokenBuckets(deps.clock, deps.options?.rate ?? DEFAULT_CHAT_RATE);
+  }
+
+  /** Connects the hub to the running server's pub/sub. */
+  attach(publish: Publish): void {
+    this.#publish = publish;
+  }
+
+  /** Distinct users with at least one socket open. */
+  get userCount(): number {
+    return this.#online.size;
+  }
+
+  get socketCount(): number {
+    return this.#callers.size;
+  }
+
+  #broadcast(frame: object): void {
+    const data = JSON.stringify(frame);
+    if (this.#publish) this.#publish(CHAT_TOPIC, data);
+    else for (const socket of this.#callers.keys()) socket.send(data);
+  }
+
+  /** A socket joined: subscribe it, send it the history, and tell everyone how many are here. */
+  join(socket: ChatSocket, caller: Caller): void {
+    this.#callers.set(socket, caller);
+    let sockets = this.#online.get(caller.id);
+    if (!sockets) {
+      sockets = new Set();
+      this.#online.set(caller.id, sockets);
+    }
+    sockets.add(socket);
+    socket.subscribe(CHAT_TOPIC);
+    socket.send(JSON.stringify({ type: "history", messages: this.deps.chat.recent() }));
+    this.#broadcast({ type: "user_count", count: this.userCount });
+  }
+
+  /** A socket left (closed by either side). */
+  leave(socket: ChatSocket): void {
+    const caller = this.#callers.get(socket);
+    if (!caller) return;
+    this.#callers.delete(socket);
+    const sockets = this.#online.get(caller.id);
+    sockets?.delete(socket);
+    if (sockets && sockets.size === 0) this.#online.delete(caller.id);
+    this.#broadcast({ type: "user_count", count: this.userCount });
+  }
+
+  /**
+   * A frame from a client: `{type: "chat_message", message}` or the original frontend's bare
+   * `{message}`. Bad frames and floods get an `error` frame to the sender alone; a good message is
+   * stored, then broadcast to everyone, the sender included.
+   */
+  receive(socket: ChatSocket, frame: unknown): void {
+    const caller = this.#callers.get(socket);
+    if (!caller) return;
+    if (!this.deps.allowed(caller.id)) {
+      socket.close(CLOSE_POLICY, "account disabled");
+      return;
+    }
+    const error = (code: string, detail: string, extra: object = {}) => socket.send(JSON.stringify({ type: "error", code, detail, ...extra }));
+    if (frame === null || typeof frame !== "object" || Array.isArray(frame)) {
+      error("invalid_frame", "Send a JSON object: {\"type\": \"chat_message\", \"message\": \"…\"}");
+      return;
+    }
+    const { type, message } = frame as { type?: unknown; message?: unknown };
+    if (type !== undefined && type !== "chat_message") {
+      error("unknown_type", `Unknown frame type ${JSON.stringify(type)}`);
+      return;
+    }
+    if (message === undefined) {
+      error("invalid_message", "message is required");
+      return;
+    }
+    const wait = this.#buckets.take(caller.id);
+    if (wait > 0) {
+      error("rate_limited", "Slow down", { retry_after: Math.ceil(wait * 10) / 10 });
+      return;
+    }
+    try {
+      const stored = this.deps.chat.post(caller.id, message);
+      this.#broadcast({ type: "chat_message", ...stored });
+    } catch (failure) {
+      if (!isAppError(failure)) throw failure;
+      error(failure.code, failure.detail);
+    }
+  }
+
+  /** Closes the sockets of users who were disabled meanwhile, and forgets idle rate buckets. */
+  sweep(): number {
+    let closed = 0;
+    for (const [userId, sockets] of this.#online) {
+      if (this.deps.allowed(userId)) continue;
+      for (const socket of [...sockets]) {
+        socket.close(CLOSE_POLICY, "account disabled");
+        closed++;
+      }
+    }
+    this.#buckets.prune();
+    if (closed > 0) this.deps.log.info("closed sockets of disabled users", { sockets: closed });
+    return closed;
+  }
+}
