@@ -59,6 +59,8 @@ export interface Config {
   razorpay: RazorpayConfig | null;
   logLevel: LogLevel;
   rewards: RewardsConfig;
+  /** Chat flood control per user: a burst, then a sustained rate. */
+  chatRate: { burst: number; perSecond: number };
   /** The XP packages on sale, cheapest first. */
   packages: readonly XpPackage[];
   /** Largest request body accepted, in bytes (1 MiB). */
@@ -293,6 +295,7 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
     logLevel: logLevelText as LogLevel,
     rewards,
     packages: Object.freeze(packages),
+    chatRate: Object.freeze({ burst: positiveInt("COC_CHAT_BURST", 5, 1), perSecond: positiveInt("COC_CHAT_PER_SECOND", 1, 1) }),
     maxBodyBytes: 1024 * 1024,
   });
 }

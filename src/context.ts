@@ -123,7 +123,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       clock,
       log,
       allowed: (userId) => users.findById(userId)?.disabled === false,
-      options: overrides.chat,
+      options: { rate: config.chatRate, ...overrides.chat },
     }),
     passwords,
     tokens,

@@ -127,6 +127,35 @@ describe("loadConfig", () => {
     expect(error.message).toContain(hint);
   });
 
+  test("product settings beyond the API table: rewards, packages, chat rate", () => {
+    const defaults = loadConfig({});
+    expect(defaults.rewards).toEqual({ table: [5, 10, 15, 20, 25, 30, 35], freezeCost: 50, freezeCap: 2 });
+    expect(defaults.packages[1]).toEqual({ amountInr: 99, xp: 100 });
+    expect(defaults.packages.length).toBe(8);
+    expect(defaults.chatRate).toEqual({ burst: 5, perSecond: 1 });
+    const custom = loadConfig({
+      COC_CHECKIN_REWARDS: "1, 2,3",
+      COC_STREAK_FREEZE_COST: "10",
+      COC_STREAK_FREEZE_CAP: "0",
+      COC_XP_PACKAGES: "199:250, 99:100",
+      COC_CHAT_BURST: "10",
+      COC_CHAT_PER_SECOND: "2",
+    });
+    expect(custom.rewards).toEqual({ table: [1, 2, 3], freezeCost: 10, freezeCap: 0 });
+    expect(custom.packages).toEqual([{ amountInr: 99, xp: 100 }, { amountInr: 199, xp: 250 }]);
+    expect(custom.chatRate).toEqual({ burst: 10, perSecond: 2 });
+    for (const [env, variable] of [
+      [{ COC_CHECKIN_REWARDS: "5,ten" }, "COC_CHECKIN_REWARDS"],
+      [{ COC_CHECKIN_REWARDS: "5,-1" }, "COC_CHECKIN_REWARDS"],
+      [{ COC_STREAK_FREEZE_COST: "0" }, "COC_STREAK_FREEZE_COST"],
+      [{ COC_XP_PACKAGES: "99=100" }, "COC_XP_PACKAGES"],
+      [{ COC_XP_PACKAGES: "99:100,99:200" }, "COC_XP_PACKAGES"],
+      [{ COC_CHAT_BURST: "lots" }, "COC_CHAT_BURST"],
+    ] as [Record<string, string>, string][]) {
+      expect(configError(env).variable).toBe(variable);
+    }
+  });
+
   test("blank variables count as unset", () => {
     expect(loadConfig({ COC_PORT: "", COC_LOG_LEVEL: "  ", COC_GITHUB_CLIENT_ID: "" }).port).toBe(8000);
   });
