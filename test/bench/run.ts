@@ -1,37 +1,53 @@
 /**
- * `bun run bench`: builds dist/coc and runs every benchmark, printing a Markdown table and
- * writing JSON to .bench/results.json so figures can be compared across commits.
- * Benchmarks are never part of `bun test`.
+ * `bun run bench`: builds dist/coc and runs every benchmark, each beside its baseline in the same
+ * run; prints Markdown and writes .bench/results.json (with the commit) for comparison across
+ * commits. Never part of `bun test`. `bun run bench startup xp` runs only the named ones.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { chatBench } from "./chat.ts";
+import { httpBench } from "./http.ts";
 import { startupBench } from "./startup.ts";
 import { xpBench } from "./xp.ts";
 
 const root = join(import.meta.dir, "../..");
+const only = new Set(process.argv.slice(2));
+const wanted = (name: string) => only.size === 0 || only.has(name);
+
 const build = Bun.spawnSync(["bun", "run", "build"], { cwd: root, stdout: "inherit", stderr: "inherit" });
 if (build.exitCode !== 0) process.exit(build.exitCode ?? 1);
 
-const startup = await startupBench(root);
-const xp = xpBench();
-const lines = [
-  "## Start-up (spawn → first /healthz 200)",
-  "",
-  "| subject | runs | p50 ms | p90 ms | idle RSS MB |",
-  "|---|---|---|---|---|",
-  ...startup.figures.map((f) => `| ${f.subject} | ${f.runs} | ${f.p50_ms} | ${f.p90_ms} | ${f.idle_rss_mb} |`),
-  "",
-  `dist/coc: ${startup.binary_mb} MB`,
-  "",
-  "## XP writes (in-process, WAL, synchronous=FULL)",
-  "",
-  "| subject | operations | per second |",
-  "|---|---|---|",
-  ...xp.figures.map((f) => `| ${f.subject} | ${f.operations} | ${f.per_second} |`),
-  "",
-  `XpService.add / baseline: ${xp.ratio}`,
+const results: Record<string, unknown> = {};
+const lines: string[] = [];
+const table = (headers: string[], rows: (string | number)[][]) => [
+  `| ${headers.join(" | ")} |`,
+  `|${headers.map(() => "---").join("|")}|`,
+  ...rows.map((row) => `| ${row.join(" | ")} |`),
 ];
+
+if (wanted("startup")) {
+  const startup = await startupBench(root);
+  results.startup = startup;
+  lines.push("## Start-up (spawn → first /healthz 200)", "", ...table(["subject", "runs", "p50 ms", "p90 ms", "idle RSS MB"], startup.figures.map((f) => [f.subject, f.runs, f.p50_ms, f.p90_ms, f.idle_rss_mb])), "", `dist/coc: ${startup.binary_mb} MB`, "");
+}
+if (wanted("xp")) {
+  const xp = xpBench();
+  results.xp = xp;
+  lines.push("## XP writes (in-process, WAL, synchronous=FULL)", "", ...table(["subject", "operations", "per second"], xp.figures.map((f) => [f.subject, f.operations, f.per_second])), "", `XpService.add / baseline: ${xp.ratio}`, "");
+}
+if (wanted("http")) {
+  const http = await httpBench(root);
+  results.http = http;
+  lines.push("## HTTP (wrk -t1 -c64, 5 s, load generator on the same 2 cores)", "", ...table(["scenario", "req/s", "p50 ms", "p99 ms", "non-2xx"], http.results.map((r) => [r.subject, r.requests_per_second, r.p50_ms, r.p99_ms, r.non_2xx])), "", ...Object.entries(http.ratios).map(([k, v]) => `- ${k}: ${v}`), "");
+}
+if (wanted("chat")) {
+  const chat = await chatBench(root);
+  results.chat = chat;
+  lines.push("## Chat fan-out (1,000 clients, 100 msg/s for 5 s)", "", ...table(["subject", "delivered / expected", "deliveries/s", "p50 ms", "p99 ms", "max ms"], chat.map((r) => [r.subject, `${r.deliveries} / ${r.expected_deliveries}`, r.deliveries_per_second, r.p50_ms, r.p99_ms, r.max_ms])), "");
+}
+
 console.log(lines.join("\n"));
 mkdirSync(join(root, ".bench"), { recursive: true });
 const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: root }).stdout.toString().trim();
-writeFileSync(join(root, ".bench/results.json"), JSON.stringify({ commit, at: new Date().toISOString(), startup, xp }, null, 2));
+writeFileSync(join(root, ".bench/results.json"), JSON.stringify({ commit, at: new Date().toISOString(), ...results }, null, 2));
+writeFileSync(join(root, ".bench/results.md"), `${lines.join("\n")}\n`);
