@@ -8,8 +8,14 @@ export interface CliIO {
   stderr(text: string): void;
   signals: SignalSource;
   exit(code: number): void;
-  /** Whether stdin/stdout are terminals (prompts and colours only then). */
+  /** Whether stdin and stdout are terminals: prompts, colours and progress only then. */
   isTTY: boolean;
+  /** Asks a yes/no question on the terminal. */
+  confirm(message: string): Promise<boolean>;
+  /** Asks for a secret on the terminal, without echo. */
+  password(message: string): Promise<string>;
+  /** All of standard input. */
+  readStdin(): Promise<string>;
 }
 
 export function processIO(): CliIO {
@@ -21,5 +27,14 @@ export function processIO(): CliIO {
     signals: process,
     exit: (code) => process.exit(code),
     isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    async confirm(message) {
+      const { confirm } = await import("@inquirer/prompts");
+      return confirm({ message, default: false });
+    },
+    async password(message) {
+      const { password } = await import("@inquirer/prompts");
+      return password({ message, mask: "*" });
+    },
+    readStdin: () => new Response(Bun.stdin.stream()).text(),
   };
 }

@@ -1,10 +1,15 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { ConfigError } from "../src/config.ts";
 import { MigrationError } from "../src/db/migrate.ts";
 import { isAppError } from "../src/errors.ts";
 import { VERSION } from "../src/version.ts";
+import { backupCommand } from "./commands/backup.ts";
 import { migrateCommand } from "./commands/migrate.ts";
+import { paymentCommands } from "./commands/payments.ts";
 import { serveCommand } from "./commands/serve.ts";
+import { userCommands } from "./commands/users.ts";
+import { xpCommands } from "./commands/xp.ts";
+import { Refused } from "./context.ts";
 import type { CliIO } from "./io.ts";
 
 /** Exit codes: 0 done, 1 failed (bad configuration, unknown user, refused…), 2 bad usage. */
@@ -23,10 +28,14 @@ export function buildProgram(io: CliIO, running: () => void = () => {}): Command
     .addHelpText(
       "after",
       "\nConfiguration comes from COC_* environment variables (see README); flags override them.\n" +
-        "Examples:\n  coc serve --port 8000\n  coc migrate\n  coc help serve",
+        "Examples:\n  coc serve --port 8000\n  coc list-users --sort xp --limit 10\n  coc grant-xp ada 100 --reason \"contest prize\"\n  coc help grant-xp",
     );
   serveCommand(program, io, running);
   migrateCommand(program, io);
+  xpCommands(program, io);
+  userCommands(program, io);
+  paymentCommands(program, io);
+  backupCommand(program, io);
   return program;
 }
 
@@ -44,7 +53,16 @@ export async function runCli(argv: string[], io: CliIO): Promise<number | "runni
     await program.parseAsync(argv, { from: "user" });
     return keepAlive ? "running" : 0;
   } catch (error) {
+    // Thrown by an action (argParser's are reported by commander itself): still bad usage.
+    if (error instanceof InvalidArgumentError) {
+      io.stderr(`error: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (error instanceof Refused) {
+      io.stderr(`${error.message}\n`);
+      return EXIT_FAILURE;
+    }
     if (error instanceof ConfigError) io.stderr(`error: invalid configuration: ${error.message}\n`);
     else if (isAppError(error) || error instanceof MigrationError) io.stderr(`error: ${error.message}\n`);
     else io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -100,14 +100,6 @@ export class TokenService {
     });
   }
 
-  /** Revokes every refresh token of a user (disabling an account). */
-  revokeAllForUser(userId: number, tx: Tx): void {
-    tx.update(refreshTokens)
-      .set({ revokedAt: this.deps.clock.now() })
-      .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)))
-      .run();
-  }
-
   /** Checks an access token's signature and expiry against the clock; 401 otherwise. */
   verifyAccess(token: string): AccessClaims {
     const result = verifyJwt(token, this.deps.secret, Math.floor(this.deps.clock.now().getTime() / 1000));

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lt, ne } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { XpPackage } from "../config.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
@@ -43,6 +43,14 @@ export interface PaymentView {
   payment_id: string | null;
   created_at: string;
   paid_at: string | null;
+}
+
+export interface ReplayOutcome {
+  order_id: string;
+  user_id: number;
+  xp: number;
+  outcome: "credited" | "would_credit" | "skipped" | "failed";
+  detail: string;
 }
 
 interface WebhookEnvelope {
@@ -214,6 +222,46 @@ export class PaymentService {
       return changed.length > 0 ? "marked failed" : "ignored: order not pending";
     }
     return "ignored: event not used";
+  }
+
+  /**
+   * For every order not yet paid (created since `since`, or the one `orderId`), asks Razorpay for
+   * its payments and fulfils those with a captured payment, through `fulfil`: running it twice
+   * credits nothing the second time. `dryRun` only reports what it would credit.
+   */
+  async replay(options: { since?: Date; orderId?: string; dryRun?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<ReplayOutcome[]> {
+    const gateway = this.#gateway();
+    const orders = options.orderId
+      ? this.deps.db.select().from(payments).where(eq(payments.orderId, options.orderId)).all()
+      : this.deps.db
+          .select()
+          .from(payments)
+          .where(and(ne(payments.status, "paid"), options.since ? gte(payments.createdAt, options.since) : undefined))
+          .orderBy(asc(payments.id))
+          .all();
+    if (options.orderId && orders.length === 0) throw new AppError("not_found", "order_not_found", `No order ${options.orderId}`);
+    const outcomes: ReplayOutcome[] = [];
+    for (const [index, order] of orders.entries()) {
+      const base = { order_id: order.orderId, user_id: order.userId, xp: order.xp };
+      if (order.status === "paid") {
+        outcomes.push({ ...base, outcome: "skipped", detail: "already paid" });
+      } else {
+        try {
+          const captured = (await gateway.orderPayments(order.orderId)).find((p) => p.status === "captured");
+          if (!captured) outcomes.push({ ...base, outcome: "skipped", detail: "no captured payment" });
+          else if (captured.amount !== order.amountPaise) outcomes.push({ ...base, outcome: "failed", detail: `captured ${captured.amount} paise, order is ${order.amountPaise}` });
+          else if (options.dryRun) outcomes.push({ ...base, outcome: "would_credit", detail: captured.id });
+          else {
+            const result = this.fulfil(order.orderId, captured.id, "replay");
+            outcomes.push({ ...base, outcome: result.credited ? "credited" : "skipped", detail: result.credited ? captured.id : "already credited" });
+          }
+        } catch (error) {
+          outcomes.push({ ...base, outcome: "failed", detail: error instanceof AppError ? error.detail : String(error) });
+        }
+      }
+      options.onProgress?.(index + 1, orders.length);
+    }
+    return outcomes;
   }
 
   /** The caller's orders, newest first. */

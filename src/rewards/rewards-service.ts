@@ -167,6 +167,18 @@ export class RewardsService {
     });
   }
 
+  /**
+   * Ends a user's current streak (an admin's decision): current 0, longest kept, freezes kept.
+   * The next check-in starts again at day 1. Answers the streak before and after.
+   */
+  resetStreak(userId: number): { before: number; after: 0; longest: number } {
+    return writeTransaction(this.deps.db, (tx) => {
+      const { state } = this.#state(tx, userId);
+      tx.update(profiles).set({ currentStreak: 0, updatedAt: this.deps.clock.now() }).where(eq(profiles.userId, userId)).run();
+      return { before: state.current, after: 0 as const, longest: state.longest };
+    });
+  }
+
   #purchase(tx: Tx, userId: number, reference: string | null): { freezes: number; total_xp: number } {
     const { freezeCost, freezeCap } = this.deps.config;
     const { state } = this.#state(tx, userId);

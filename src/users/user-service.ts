@@ -1,9 +1,27 @@
-import { eq, sql } from "drizzle-orm";
+import { asc, desc, eq, or, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
-import { identities, profiles, users } from "../db/schema.ts";
+import { identities, profiles, refreshTokens, users } from "../db/schema.ts";
 import { AppError, type FieldError } from "../errors.ts";
+import { levelFor } from "../xp/levels.ts";
 import { emailProblem, usernameBase, usernameProblem } from "./rules.ts";
+
+export type UserSort = "xp" | "streak" | "created" | "username";
+export const USER_SORTS: readonly UserSort[] = ["xp", "streak", "created", "username"];
+
+/** A row of the admin's user list. */
+export interface UserListItem {
+  id: number;
+  username: string;
+  email: string | null;
+  role: "user" | "admin";
+  disabled: boolean;
+  xp: number;
+  level: number;
+  streak: number;
+  longest_streak: number;
+  created_at: string;
+}
 
 export type User = typeof users.$inferSelect;
 export type ProviderName = (typeof identities.$inferInsert)["provider"];
@@ -104,6 +122,69 @@ export class UserService {
     const value = login.trim().toLowerCase();
     const column = value.includes("@") ? users.email : users.username;
     return tx.select().from(users).where(sql`lower(${column}) = ${value}`).get();
+  }
+
+  /** The user called `username` (ignoring case), or a 404 `user_not_found`. */
+  requireByUsername(username: string): User {
+    const user = this.deps.db.select().from(users).where(sql`lower(${users.username}) = ${username.trim().toLowerCase()}`).get();
+    if (!user) throw new AppError("not_found", "user_not_found", `No user "${username}"`);
+    return user;
+  }
+
+  /**
+   * Users for the admin: sorted by XP, streak, creation or name (ties by id), optionally filtered
+   * by a text found in the username or email.
+   */
+  list(options: { sort?: UserSort; limit?: number; search?: string } = {}): UserListItem[] {
+    const order = {
+      xp: [desc(profiles.xp), asc(users.id)],
+      streak: [desc(profiles.currentStreak), desc(profiles.longestStreak), asc(users.id)],
+      created: [desc(users.createdAt), desc(users.id)],
+      username: [asc(sql`lower(${users.username})`), asc(users.id)],
+    }[options.sort ?? "created"];
+    const search = options.search?.trim();
+    const pattern = search ? `%${search.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%` : null;
+    const rows = this.deps.db
+      .select({ user: users, profile: profiles })
+      .from(users)
+      .innerJoin(profiles, eq(profiles.userId, users.id))
+      .where(pattern ? or(sql`lower(${users.username}) LIKE ${pattern} ESCAPE '\\'`, sql`lower(${users.email}) LIKE ${pattern} ESCAPE '\\'`) : undefined)
+      .orderBy(...order)
+      .limit(Math.max(1, Math.min(options.limit ?? 50, 100_000)))
+      .all();
+    return rows.map(({ user, profile }) => ({
+      id: user.id,
+      username: user.username,
+      email: user.email,
+      role: user.role,
+      disabled: user.disabled,
+      xp: profile.xp,
+      level: levelFor(profile.xp),
+      streak: profile.currentStreak,
+      longest_streak: profile.longestStreak,
+      created_at: user.createdAt.toISOString(),
+    }));
+  }
+
+  /** Makes a user an admin or a plain user; their next request sees the new role. */
+  setRole(userId: number, role: "user" | "admin"): void {
+    writeTransaction(this.deps.db, (tx) => {
+      tx.update(users).set({ role, updatedAt: this.deps.clock.now() }).where(eq(users.id, userId)).run();
+    });
+  }
+
+  /**
+   * Disables (or enables) an account. Disabling also revokes every refresh token in the same
+   * transaction; access tokens are refused on their next use and chat sockets are closed.
+   */
+  setDisabled(userId: number, disabled: boolean): void {
+    writeTransaction(this.deps.db, (tx) => {
+      const now = this.deps.clock.now();
+      tx.update(users).set({ disabled, updatedAt: now }).where(eq(users.id, userId)).run();
+      if (disabled) {
+        tx.update(refreshTokens).set({ revokedAt: now }).where(sql`${refreshTokens.userId} = ${userId} AND ${refreshTokens.revokedAt} IS NULL`).run();
+      }
+    });
   }
 
   findByEmail(email: string, tx: Db | Tx = this.deps.db): User | undefined {

@@ -7,10 +7,14 @@ export const ROOT = join(import.meta.dir, "../..");
 export const CLI_ENTRY = join(ROOT, "cli/main.ts");
 
 /** Runs the real `coc` program in this process with captured output. */
-export async function runCoc(argv: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
+export async function runCoc(
+  argv: string[],
+  options: { env?: Record<string, string>; cwd?: string; tty?: { confirm?: boolean; password?: string }; stdin?: string } = {},
+) {
   let stdout = "";
   let stderr = "";
   const exits: number[] = [];
+  const questions: string[] = [];
   const io: CliIO = {
     env: options.env ?? {},
     cwd: options.cwd ?? ROOT,
@@ -22,10 +26,19 @@ export async function runCoc(argv: string[], options: { env?: Record<string, str
     },
     signals: new EventEmitter() as never,
     exit: (code) => exits.push(code),
-    isTTY: false,
+    isTTY: options.tty !== undefined,
+    confirm: async (message) => {
+      questions.push(message);
+      return options.tty?.confirm ?? false;
+    },
+    password: async (message) => {
+      questions.push(message);
+      return options.tty?.password ?? "";
+    },
+    readStdin: async () => options.stdin ?? "",
   };
   const code = await runCli(argv, io);
-  return { code, stdout, stderr, exits };
+  return { code, stdout, stderr, exits, questions };
 }
 
 /** The JSON log lines a `coc serve` process writes, read as they come. */
