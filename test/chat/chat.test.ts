@@ -237,7 +237,7 @@ describe("slow consumers", () => {
     expect(sent).toBeLessThan(60_000);
     expect(received).toBe(sent);
     // Everyone was told the room shrank.
-    expect((await grace.next((f) => f.type === "user_count" && f.count === 2)).count).toBe(2);
+    expect((await grace.seen((f) => f.type === "user_count" && f.count === 2)).count).toBe(2);
     expect(grace.socket.readyState).toBe(WebSocket.OPEN);
     slow.resume();
     slow.destroy();

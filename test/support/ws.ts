@@ -42,6 +42,16 @@ export class WsClient {
     }
   }
 
+  /** Any frame so far, taken or not, that matches; or the next one to arrive. */
+  async seen(match: (frame: any) => boolean): Promise<any> {
+    let checked = 0;
+    for (;;) {
+      for (; checked < this.frames.length; checked++) if (match(this.frames[checked])) return this.frames[checked];
+      if (this.socket.readyState >= WebSocket.CLOSING) throw new Error("socket closed while waiting for a frame");
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
   /** Frames of `type` not yet taken, without waiting. */
   pending(type?: string): any[] {
     return this.frames.slice(this.#cursor).filter((frame) => type === undefined || frame.type === type);
