@@ -99,7 +99,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     ...overrides.providers,
   };
   const users = new UserService({ db, clock });
-  const profiles = new ProfileService({ db, clock });
+  const profiles = new ProfileService({ db, sqlite: database.sqlite, clock });
   const xp = new XpService({ db, clock });
   const passwords = new PasswordHasher(overrides.passwordCost);
   const tokens = new TokenService({

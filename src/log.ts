@@ -10,6 +10,8 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line (a request id, a command name). */
   child(fields: LogFields): Logger;
+  /** Whether lines of `level` are written (to skip building fields that would be dropped). */
+  enabled(level: LogLevel): boolean;
 }
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -72,5 +74,6 @@ export function createLogger(options: LoggerOptions, base: LogFields = {}): Logg
     warn: (msg, fields) => emit("warn", msg, fields),
     error: (msg, fields) => emit("error", msg, fields),
     child: (fields) => createLogger(options, { ...base, ...fields }),
+    enabled: (level) => RANK[level] >= threshold,
   };
 }

@@ -20,3 +20,23 @@ export function canonicalTimeZone(zone: string): string | null {
 export function localDate(now: Date, zone: string): string {
   return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(now);
 }
+
+export type LocalDateFn = (now: Date, zone: string) => string;
+
+/**
+ * `localDate` with its formatters kept per zone: building an Intl.DateTimeFormat costs ~16 µs,
+ * using one ~0.5 µs, and check-ins ask on every request. The cache belongs to whoever calls this
+ * (a service instance), not to the module.
+ */
+export function cachedLocalDate(maxZones = 1000): LocalDateFn {
+  const formats = new Map<string, Intl.DateTimeFormat>();
+  return (now, zone) => {
+    let format = formats.get(zone);
+    if (!format) {
+      if (formats.size >= maxZones) formats.clear();
+      format = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" });
+      formats.set(zone, format);
+    }
+    return format.format(now);
+  };
+}

@@ -6,6 +6,7 @@ import sql2 from "../../drizzle/0002_xp_ledger.sql" with { type: "text" };
 import sql3 from "../../drizzle/0003_check_ins.sql" with { type: "text" };
 import sql4 from "../../drizzle/0004_payments.sql" with { type: "text" };
 import sql5 from "../../drizzle/0005_chat.sql" with { type: "text" };
+import sql6 from "../../drizzle/0006_check_ins_one_index.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Readonly<Record<string, string>> = {
@@ -15,4 +16,5 @@ export const migrationSql: Readonly<Record<string, string>> = {
   "0003_check_ins": sql3,
   "0004_payments": sql4,
   "0005_chat": sql5,
+  "0006_check_ins_one_index": sql6,
 };

@@ -37,6 +37,14 @@ const DOCS_CSP =
 const CORS_ALLOW_HEADERS = "authorization, content-type, x-request-id";
 const CORS_EXPOSE_HEADERS = "x-request-id, retry-after, location";
 
+/** The path and query of a request URL, without parsing a URL object (this runs on every request). */
+function pathAndQuery(url: string): { pathname: string; search: string } {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return { pathname: "/", search: "" };
+  const query = url.indexOf("?", start);
+  return query < 0 ? { pathname: url.slice(start), search: "" } : { pathname: url.slice(start, query), search: url.slice(query) };
+}
+
 function isJson(contentType: string): boolean {
   const type = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
   return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
@@ -117,7 +125,8 @@ export function httpPipeline(ctx: AppContext) {
   };
 
   const finish = (request: Request, state: RequestState, status: number) => {
-    const url = new URL(request.url);
+    if (!log.enabled(status >= 500 ? "error" : "info")) return;
+    const url = pathAndQuery(request.url);
     const fields = {
       request_id: state.id,
       method: request.method,
@@ -149,9 +158,10 @@ export function httpPipeline(ctx: AppContext) {
         const state = stateOf(request);
         const incoming = request.headers.get("x-request-id");
         if (incoming && REQUEST_ID.test(incoming)) state.id = incoming;
-        const url = new URL(request.url);
-        Object.assign(set.headers, API_SECURITY_HEADERS, { "x-request-id": state.id });
-        if (url.pathname === "/swagger" || url.pathname.startsWith("/swagger/")) {
+        const { pathname } = pathAndQuery(request.url);
+        Object.assign(set.headers, API_SECURITY_HEADERS);
+        set.headers["x-request-id"] = state.id;
+        if (pathname === "/swagger" || pathname.startsWith("/swagger/")) {
           set.headers["content-security-policy"] = DOCS_CSP;
         }
 
@@ -225,7 +235,7 @@ export function httpPipeline(ctx: AppContext) {
             errors: fieldErrors(error),
           });
         } else if (code === "NOT_FOUND") {
-          const pathname = new URL(request.url).pathname;
+          const { pathname } = pathAndQuery(request.url);
           const allow = allowedMethods(request.method, pathname);
           failure =
             allow.length > 0

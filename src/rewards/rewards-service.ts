@@ -1,10 +1,11 @@
-import { desc, eq } from "drizzle-orm";
+import { desc, eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { RewardsConfig } from "../config.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
 import { checkIns, profiles } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import type { XpService } from "../xp/xp-service.ts";
+import { cachedLocalDate } from "../time-zone.ts";
 import { cycleDayOf, decideCheckIn, type StreakState, startOfDayAfter } from "./streak-rules.ts";
 
 export interface CheckInRecord {
@@ -53,7 +54,55 @@ const RECENT = 30;
  * writes the streak fields.
  */
 export class RewardsService {
-  constructor(private readonly deps: { db: Db; clock: Clock; xp: XpService; config: RewardsConfig }) {}
+  // The check-in is the busiest write: its statements are prepared once. They run on the one
+  // connection, so inside the transaction too.
+  readonly #profileState;
+  readonly #lastZone;
+  readonly #recordCheckIn;
+  readonly #saveStreak;
+  readonly #dateIn = cachedLocalDate();
+
+  constructor(private readonly deps: { db: Db; clock: Clock; xp: XpService; config: RewardsConfig }) {
+    const { db } = deps;
+    const id = sql.placeholder("userId");
+    this.#profileState = db
+      .select({
+        current: profiles.currentStreak,
+        longest: profiles.longestStreak,
+        freezes: profiles.streakFreezes,
+        lastDate: profiles.lastCheckIn,
+        zone: profiles.timezone,
+      })
+      .from(profiles)
+      .where(eq(profiles.userId, id))
+      .prepare();
+    this.#lastZone = db.select({ zone: checkIns.timezone }).from(checkIns).where(eq(checkIns.userId, id)).orderBy(desc(checkIns.date)).limit(1).prepare();
+    this.#recordCheckIn = db
+      .insert(checkIns)
+      .values({
+        userId: id,
+        date: sql.placeholder("date"),
+        timezone: sql.placeholder("timezone"),
+        streakDay: sql.placeholder("streakDay"),
+        cycleDay: sql.placeholder("cycleDay"),
+        xpEarned: sql.placeholder("xpEarned"),
+        freezesUsed: sql.placeholder("freezesUsed"),
+        createdAt: sql.placeholder("createdAt"),
+      })
+      .prepare();
+    // Placeholders in SET bypass column mapping: updatedAt is bound as epoch milliseconds.
+    this.#saveStreak = db
+      .update(profiles)
+      .set({
+        currentStreak: sql`${sql.placeholder("current")}`,
+        longestStreak: sql`${sql.placeholder("longest")}`,
+        streakFreezes: sql`${sql.placeholder("freezes")}`,
+        lastCheckIn: sql`${sql.placeholder("lastDate")}`,
+        updatedAt: sql`${sql.placeholder("updatedAt")}`,
+      })
+      .where(eq(profiles.userId, id))
+      .prepare();
+  }
 
   /**
    * Checks the user in for today (their local date). One immediate transaction: the rules of
@@ -65,25 +114,27 @@ export class RewardsService {
     return writeTransaction(this.deps.db, (tx) => {
       const now = this.deps.clock.now();
       const { state, zone } = this.#state(tx, userId);
-      const decision = decideCheckIn(state, now, zone, this.deps.config.table);
+      const decision = decideCheckIn(state, now, zone, this.deps.config.table, this.#dateIn);
       if (!decision.allowed) throw new AppError("conflict", "already_checked_in", "Already checked in today");
-      tx.insert(checkIns)
-        .values({
-          userId,
-          date: decision.date,
-          timezone: zone,
-          streakDay: decision.streakDay,
-          cycleDay: decision.cycleDay,
-          xpEarned: decision.xp,
-          freezesUsed: decision.freezesUsed,
-          createdAt: now,
-        })
-        .run();
+      this.#recordCheckIn.run({
+        userId,
+        date: decision.date,
+        timezone: zone,
+        streakDay: decision.streakDay,
+        cycleDay: decision.cycleDay,
+        xpEarned: decision.xp,
+        freezesUsed: decision.freezesUsed,
+        createdAt: now,
+      });
       const freezes = state.freezes - decision.freezesUsed;
-      tx.update(profiles)
-        .set({ currentStreak: decision.streakDay, longestStreak: decision.longest, streakFreezes: freezes, lastCheckIn: decision.date, updatedAt: now })
-        .where(eq(profiles.userId, userId))
-        .run();
+      this.#saveStreak.run({
+        userId,
+        current: decision.streakDay,
+        longest: decision.longest,
+        freezes,
+        lastDate: decision.date,
+        updatedAt: now.getTime(),
+      });
       const credit = this.deps.xp.add(
         { userId, amount: decision.xp, source: "check_in", reference: `${userId}:${decision.date}`, actor: `user:${userId}` },
         tx,
@@ -112,7 +163,7 @@ export class RewardsService {
   status(userId: number): CheckInStatus {
     const now = this.deps.clock.now();
     const { state, zone } = this.#state(this.deps.db, userId);
-    const decision = decideCheckIn(state, now, zone, this.deps.config.table);
+    const decision = decideCheckIn(state, now, zone, this.deps.config.table, this.#dateIn);
     const table = this.deps.config.table;
     let nextAt = now;
     let next: { cycleDay: number; alive: boolean };
@@ -130,7 +181,7 @@ export class RewardsService {
       .select()
       .from(checkIns)
       .where(eq(checkIns.userId, userId))
-      .orderBy(desc(checkIns.id))
+      .orderBy(desc(checkIns.date))
       .limit(RECENT)
       .all()
       .map((row) => ({ date: row.date, streak_day: row.streakDay, cycle_day: row.cycleDay, xp_earned: row.xpEarned, freezes_used: row.freezesUsed }));
@@ -191,25 +242,14 @@ export class RewardsService {
     return { freezes, total_xp: spend.balance };
   }
 
-  #state(tx: Db | Tx, userId: number): { state: StreakState; zone: string } {
-    const profile = tx
-      .select({
-        current: profiles.currentStreak,
-        longest: profiles.longestStreak,
-        freezes: profiles.streakFreezes,
-        lastDate: profiles.lastCheckIn,
-        zone: profiles.timezone,
-      })
-      .from(profiles)
-      .where(eq(profiles.userId, userId))
-      .get();
+  #state(_tx: Db | Tx, userId: number): { state: StreakState; zone: string } {
+    const profile = this.#profileState.get({ userId });
     if (!profile) throw new AppError("not_found", "user_not_found", "No such user");
-    const last = profile.lastDate
-      ? tx.select({ zone: checkIns.timezone }).from(checkIns).where(eq(checkIns.userId, userId)).orderBy(desc(checkIns.id)).limit(1).get()
-      : undefined;
+    const last = profile.lastDate ? this.#lastZone.get({ userId }) : undefined;
     return {
       state: { current: profile.current, longest: profile.longest, freezes: profile.freezes, lastDate: profile.lastDate, lastZone: last?.zone ?? null },
       zone: profile.zone,
     };
   }
+
 }

@@ -1,4 +1,4 @@
-import { localDate } from "../time-zone.ts";
+import { type LocalDateFn, localDate } from "../time-zone.ts";
 
 /** Where a user's streak stands, as stored after their last check-in. */
 export interface StreakState {
@@ -49,13 +49,13 @@ export function cycleDayOf(streakDay: number, cycleLength: number): number {
  *   Days missed are counted in whichever of the two zones says fewer.
  * - XP comes from the table by cycle day.
  */
-export function decideCheckIn(state: StreakState, now: Date, zone: string, table: readonly number[]): CheckInDecision {
-  const today = localDate(now, zone);
+export function decideCheckIn(state: StreakState, now: Date, zone: string, table: readonly number[], dateIn: LocalDateFn = localDate): CheckInDecision {
+  const today = dateIn(now, zone);
   let streakDay = 1;
   let freezesUsed = 0;
   if (state.lastDate !== null) {
     const sinceLast = daysBetween(state.lastDate, today);
-    const sinceLastThere = state.lastZone ? daysBetween(state.lastDate, localDate(now, state.lastZone)) : sinceLast;
+    const sinceLastThere = state.lastZone ? daysBetween(state.lastDate, dateIn(now, state.lastZone)) : sinceLast;
     if (sinceLast <= 0 || sinceLastThere <= 0) return { allowed: false };
     const missed = Math.min(sinceLast, sinceLastThere) - 1;
     if (missed === 0) streakDay = state.current + 1;

@@ -1,0 +1,1 @@
+DROP INDEX `check_ins_user_idx`;
