@@ -137,7 +137,7 @@ export class UserService {
    */
   list(options: { sort?: UserSort; limit?: number; search?: string } = {}): UserListItem[] {
     const order = {
-      xp: [desc(profiles.xp), asc(users.id)],
+      xp: [desc(profiles.xp), asc(profiles.userId)],
       streak: [desc(profiles.currentStreak), desc(profiles.longestStreak), asc(users.id)],
       created: [desc(users.createdAt), desc(users.id)],
       username: [asc(sql`lower(${users.username})`), asc(users.id)],

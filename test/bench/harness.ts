@@ -93,39 +93,113 @@ export async function waitForHealthy(url: string, timeoutMs = 15_000): Promise<v
   }
 }
 
+export interface SeedOptions {
+  /** Ledger entries and check-ins of history per user (realistic data, not used by the scenarios). */
+  historyPerUser?: number;
+  chatMessages?: number;
+  /** One unpaid Razorpay order per user, for verify-payment. */
+  orders?: boolean;
+}
+
+export const BENCH_RAZORPAY_SECRET = "bench-razorpay-secret";
+
 /**
- * A database with `count` users (each with a profile) written in one transaction — seeding only;
- * the product creates users through UserService — and a file of one access token per user.
+ * A database with `count` users (each with a profile), optionally with ledger and check-in
+ * history, chat messages and unpaid orders, written in one transaction — seeding only; the product
+ * creates all of these through its services. Also writes a file of one access token per user, and
+ * (with orders) one line `token|order_id|payment_id|signature` per user.
  */
-export function seedUsers(dir: string, count: number): { database: string; tokensFile: string; userIds: number[] } {
+export function seedUsers(dir: string, count: number, options: SeedOptions = {}): { database: string; tokensFile: string; ordersFile: string | null; userIds: number[] } {
   const database = join(dir, "bench.db");
   const sqlite = new Database(database, { create: true });
   sqlite.run("PRAGMA journal_mode = WAL");
   migrate(sqlite);
   const now = Date.now();
+  const day = 86_400_000;
   const userIds: number[] = [];
+  const history = options.historyPerUser ?? 0;
   const insertUser = sqlite.prepare<{ id: number }, [string, number]>("INSERT INTO users (username, created_at, updated_at) VALUES (?1, ?2, ?2) RETURNING id");
-  const insertProfile = sqlite.prepare("INSERT INTO profiles (user_id, referral_code, updated_at, xp) VALUES (?, ?, ?, ?)");
+  const insertProfile = sqlite.prepare("INSERT INTO profiles (user_id, referral_code, updated_at, xp, current_streak, longest_streak, last_check_in) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  const insertLedger = sqlite.prepare("INSERT INTO xp_ledger (user_id, amount, source, reference, balance_after, actor, created_at) VALUES (?, ?, 'check_in', ?, ?, 'seed', ?)");
+  const insertCheckIn = sqlite.prepare("INSERT INTO check_ins (user_id, date, timezone, streak_day, cycle_day, xp_earned, created_at) VALUES (?, ?, 'UTC', ?, ?, ?, ?)");
+  const insertChat = sqlite.prepare("INSERT INTO chat_messages (user_id, message, created_at) VALUES (?, ?, ?)");
+  const insertOrder = sqlite.prepare("INSERT INTO payments (order_id, user_id, amount_paise, currency, xp, status, receipt, created_at, updated_at) VALUES (?, ?, 9900, 'INR', 100, 'created', ?, ?, ?)");
+  const orderLines: string[] = [];
+  const tokens: string[] = [];
+  const iat = Math.floor(now / 1000);
   sqlite.transaction(() => {
     for (let i = 0; i < count; i++) {
       const { id } = insertUser.get(`bench_user_${i}`, now)!;
-      insertProfile.run(id, `B${i.toString(32).toUpperCase().padStart(7, "0")}`, now, (i * 37) % 5000);
+      let balance = 0;
+      // History ends two days ago, so today's check-in is a first one (a broken streak restarts).
+      for (let h = 0; h < history; h++) {
+        const date = new Date(now - (history - h + 1) * day).toISOString().slice(0, 10);
+        const cycle = (h % 7) + 1;
+        balance += cycle * 5;
+        insertLedger.run(id, cycle * 5, `${id}:${date}`, balance, now - (history - h + 1) * day);
+        insertCheckIn.run(id, date, h + 1, cycle, cycle * 5, now - (history - h + 1) * day);
+      }
+      const lastDate = history > 0 ? new Date(now - 2 * day).toISOString().slice(0, 10) : null;
+      insertProfile.run(id, `B${i.toString(32).toUpperCase().padStart(7, "0")}`, now, balance, history, history, lastDate);
       userIds.push(id);
+      const token = signJwt({ sub: String(id), role: "user", iat, exp: iat + 3600 }, BENCH_SECRET);
+      tokens.push(token);
+      if (options.orders) {
+        const orderId = `order_bench${id.toString(36).padStart(8, "0")}`;
+        const paymentId = `pay_bench${id.toString(36).padStart(8, "0")}`;
+        insertOrder.run(orderId, id, `bench_${id}`, now, now);
+        const signature = new Bun.CryptoHasher("sha256", BENCH_RAZORPAY_SECRET).update(`${orderId}|${paymentId}`).digest("hex");
+        orderLines.push(`${token}|${orderId}|${paymentId}|${signature}`);
+      }
+    }
+    for (let m = 0; m < (options.chatMessages ?? 0); m++) {
+      insertChat.run(userIds[m % userIds.length]!, `seeded message ${m}: ${"lorem ipsum ".repeat(1 + (m % 8))}`, now - (options.chatMessages! - m) * 1000);
     }
   })();
   sqlite.close();
-  const iat = Math.floor(now / 1000);
-  const tokens = userIds.map((id) => signJwt({ sub: String(id), role: "user", iat, exp: iat + 3600 }, BENCH_SECRET));
   const tokensFile = join(dir, "tokens.txt");
   writeFileSync(tokensFile, `${tokens.join("\n")}\n`);
-  return { database, tokensFile, userIds };
+  let ordersFile: string | null = null;
+  if (options.orders) {
+    ordersFile = join(dir, "orders.txt");
+    writeFileSync(ordersFile, `${orderLines.join("\n")}\n`);
+  }
+  return { database, tokensFile, ordersFile, userIds };
+}
+
+/** A Lua script that posts a verify-payment body built from the next line of COC_BENCH_ORDERS. */
+export const VERIFY_SCRIPT = `
+local lines = {}
+for line in io.lines(os.getenv("COC_BENCH_ORDERS")) do lines[#lines + 1] = line end
+local i = 0
+request = function()
+  i = i + 1
+  local token, order, payment, signature = lines[((i - 1) % #lines) + 1]:match("([^|]+)|([^|]+)|([^|]+)|([^|]+)")
+  local body = '{"razorpay_order_id":"' .. order .. '","razorpay_payment_id":"' .. payment .. '","razorpay_signature":"' .. signature .. '"}'
+  return wrk.format("POST", "/api/payments/verify-payment/", { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token }, body)
+end
+`;
+
+export function rssMb(pid: number): number {
+  const status = require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8") as string;
+  return Math.round((Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? "0") / 1024) * 10) / 10;
 }
 
 /** Starts dist/coc on `database` and a free port; answers its base URL and a stop function. */
 export async function startCoc(root: string, database: string, env: Record<string, string> = {}) {
   const port = freePort();
   const child = Bun.spawn([join(root, "dist/coc"), "serve", "--port", String(port), "--host", "127.0.0.1", "--database", database], {
-    env: { PATH: process.env.PATH ?? "", COC_JWT_SECRET: BENCH_SECRET, COC_LOG_LEVEL: "error", COC_DATA_DIR: join(database, ".."), ...env },
+    // The defaults a self-hoster runs with (info logs included), plus the bench's secrets.
+    env: {
+      PATH: process.env.PATH ?? "",
+      COC_JWT_SECRET: BENCH_SECRET,
+      COC_DATA_DIR: join(database, ".."),
+      COC_RAZORPAY_KEY_ID: "rzp_test_bench",
+      COC_RAZORPAY_KEY_SECRET: BENCH_RAZORPAY_SECRET,
+      // Never called by the scenarios: verify-payment checks signatures locally.
+      COC_RAZORPAY_BASE_URL: "http://127.0.0.1:9",
+      ...env,
+    },
     stdout: "ignore",
     stderr: "inherit",
   });

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chatBench } from "./chat.ts";
+import { cliBench } from "./cli.ts";
 import { httpBench } from "./http.ts";
 import { startupBench } from "./startup.ts";
 import { xpBench } from "./xp.ts";
@@ -38,12 +39,26 @@ if (wanted("xp")) {
 if (wanted("http")) {
   const http = await httpBench(root);
   results.http = http;
-  lines.push("## HTTP (wrk -t1 -c64, 5 s, load generator on the same 2 cores)", "", ...table(["scenario", "req/s", "p50 ms", "p99 ms", "non-2xx"], http.results.map((r) => [r.subject, r.requests_per_second, r.p50_ms, r.p99_ms, r.non_2xx])), "", ...Object.entries(http.ratios).map(([k, v]) => `- ${k}: ${v}`), "");
+  lines.push(
+    `## HTTP (wrk -t1 -c64, 5 s, load generator on the same 2 cores; ${http.seeded.users} users seeded with ${http.seeded.history_per_user} days of history each, ${http.seeded.chat_messages} chat messages)`,
+    "",
+    ...table(["scenario", "req/s", "p50 ms", "p99 ms", "non-2xx"], http.results.map((r) => [r.subject, r.requests_per_second, r.p50_ms, r.p99_ms, r.non_2xx])),
+    "",
+    ...Object.entries(http.ratios).map(([k, v]) => `- ${k}: ${v}`),
+    `- server RSS: ${http.rss_mb.idle} MB idle on the seeded database, ${http.rss_mb.loaded} MB after the load`,
+    "",
+  );
 }
 if (wanted("chat")) {
   const chat = await chatBench(root);
   results.chat = chat;
   lines.push("## Chat fan-out (1,000 clients, 100 msg/s for 5 s)", "", ...table(["subject", "delivered / expected", "deliveries/s", "p50 ms", "p99 ms", "max ms"], chat.map((r) => [r.subject, `${r.deliveries} / ${r.expected_deliveries}`, r.deliveries_per_second, r.p50_ms, r.p99_ms, r.max_ms])), "");
+}
+
+if (wanted("cli")) {
+  const cli = cliBench(root);
+  results.cli = cli;
+  lines.push(`## CLI over ${cli.users} users (whole process, 10 runs)`, "", ...table(["command", "p50 ms", "p90 ms"], cli.figures.map((f) => [f.subject, f.p50_ms, f.p90_ms])), "");
 }
 
 console.log(lines.join("\n"));
