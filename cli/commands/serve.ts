@@ -1,8 +1,6 @@
 import type { Command } from "commander";
-import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createContext } from "../../src/context.ts";
-import { DOCS_PATH } from "../../src/http/docs.ts";
 import { startServer, stopOnSignals } from "../../src/server.ts";
 import { VERSION } from "../../src/version.ts";
 import type { CliIO } from "../io.ts";
@@ -15,7 +13,9 @@ export function serveCommand(program: Command, io: CliIO, running: () => void): 
       "after",
       "\nExamples:\n  coc serve\n  coc serve --port 9000 --data-dir /var/lib/coc\n  COC_DATABASE=:memory: coc serve --port 0",
     )
-    .action((options: Record<string, unknown>) => {
+    .action(async (options: Record<string, unknown>) => {
+      // The HTTP stack (Elysia, the docs) loads only for serve: admin commands start faster.
+      const [{ createApp }, { DOCS_PATH }] = await Promise.all([import("../../src/app.ts"), import("../../src/http/docs.ts")]);
       const config = loadConfig(io.env, configFlags(options), io.cwd);
       const ctx = createContext(config);
       let server: ReturnType<typeof startServer>;

@@ -3,7 +3,7 @@ import type { Clock } from "../clock.ts";
 import { type Db, writeTransaction } from "../db/client.ts";
 import { chatMessages, profiles, users } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
-import { decodeCursor, encodeCursor, type Page, pageLimit } from "../http/pagination.ts";
+import { decodeCursor, encodeCursor, type Page, pageLimit } from "../pagination.ts";
 
 export const MAX_MESSAGE_LENGTH = 1000;
 export const HISTORY_SIZE = 50;

@@ -1,10 +1,10 @@
-import { and, asc, desc, eq, gte, lt, ne } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lt, ne, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { XpPackage } from "../config.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
 import { payments, webhookEvents } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
-import { decodeCursor, encodeCursor, type Page, pageLimit } from "../http/pagination.ts";
+import { decodeCursor, encodeCursor, type Page, pageLimit } from "../pagination.ts";
 import type { Logger } from "../log.ts";
 import type { RazorpayGateway } from "../providers/razorpay/gateway.ts";
 import type { XpService } from "../xp/xp-service.ts";
@@ -69,6 +69,11 @@ const disabled = () => new AppError("unavailable", "payments_disabled", "Payment
  * `source: purchase, reference: <order_id>`: exactly once, whatever arrives first or twice.
  */
 export class PaymentService {
+  // verify and webhooks are the busy paths: their statements are prepared once (they run on the
+  // one connection, so inside the transaction too).
+  readonly #order;
+  readonly #markPaid;
+
   constructor(
     private readonly deps: {
       db: Db;
@@ -78,7 +83,21 @@ export class PaymentService {
       packages: readonly XpPackage[];
       gateway: RazorpayGateway | null;
     },
-  ) {}
+  ) {
+    this.#order = deps.db.select().from(payments).where(eq(payments.orderId, sql.placeholder("orderId"))).prepare();
+    // Placeholders in SET bypass column mapping: times are bound as epoch milliseconds.
+    this.#markPaid = deps.db
+      .update(payments)
+      .set({
+        status: "paid",
+        paymentId: sql`${sql.placeholder("paymentId")}`,
+        paidAt: sql`${sql.placeholder("at")}`,
+        updatedAt: sql`${sql.placeholder("at")}`,
+        failureReason: null,
+      })
+      .where(eq(payments.id, sql.placeholder("id")))
+      .prepare();
+  }
 
   get enabled(): boolean {
     return this.deps.gateway !== null;
@@ -125,7 +144,7 @@ export class PaymentService {
    */
   verify(userId: number, input: { orderId: string; paymentId: string; signature: string }): { status: "success"; new_xp: number; credited: boolean } {
     const gateway = this.#gateway();
-    const order = this.deps.db.select().from(payments).where(eq(payments.orderId, input.orderId)).get();
+    const order = this.#order.get({ orderId: input.orderId });
     if (!order) throw new AppError("not_found", "order_not_found", "No such order");
     if (order.userId !== userId) throw new AppError("forbidden", "order_not_yours", "This order belongs to someone else");
     if (!gateway.checkPaymentSignature(input.orderId, input.paymentId, input.signature)) {
@@ -142,7 +161,7 @@ export class PaymentService {
    */
   fulfil(orderId: string, paymentId: string, via: string, tx?: Tx): Fulfilment {
     const work = (t: Tx): Fulfilment => {
-      const order = t.select().from(payments).where(eq(payments.orderId, orderId)).get();
+      const order = this.#order.get({ orderId });
       if (!order) throw new AppError("not_found", "order_not_found", "No such order");
       if (order.status === "paid") {
         if (order.paymentId !== paymentId) {
@@ -154,11 +173,7 @@ export class PaymentService {
         { userId: order.userId, amount: order.xp, source: "purchase", reference: orderId, actor: `payment:${via}` },
         t,
       );
-      const now = this.deps.clock.now();
-      t.update(payments)
-        .set({ status: "paid", paymentId, paidAt: now, updatedAt: now, failureReason: null })
-        .where(eq(payments.id, order.id))
-        .run();
+      this.#markPaid.run({ paymentId, at: this.deps.clock.now().getTime(), id: order.id });
       return { orderId, userId: order.userId, xp: order.xp, credited: credit.applied, balance: credit.balance };
     };
     const result = tx ? work(tx) : writeTransaction(this.deps.db, work);
@@ -198,7 +213,7 @@ export class PaymentService {
     const orderId = payment?.order_id ?? envelope.payload?.order?.entity?.id;
     if (event === "payment.captured" || event === "order.paid") {
       if (!orderId || !payment?.id) return "ignored: no order or payment in the event";
-      const order = tx.select().from(payments).where(eq(payments.orderId, orderId)).get();
+      const order = this.#order.get({ orderId });
       if (!order) {
         this.deps.log.warn("webhook for an order this server does not know", { order_id: orderId, event });
         return "ignored: unknown order";

@@ -3,7 +3,7 @@ import type { Clock } from "../clock.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
 import { profiles, users, XP_SOURCES, type XpSource, xpLedger } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
-import { decodeCursor, encodeCursor, type Page, pageLimit } from "../http/pagination.ts";
+import { decodeCursor, encodeCursor, type Page, pageLimit } from "../pagination.ts";
 import { levelFor } from "./levels.ts";
 
 /** The largest change one entry may make, either way: a typo of extra zeros is refused. */

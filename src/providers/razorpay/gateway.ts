@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import Razorpay from "razorpay";
+import type RazorpaySdk from "razorpay";
 import type { RazorpayConfig } from "../../config.ts";
 import { AppError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
@@ -64,6 +64,9 @@ function failure(error: unknown, log: Logger, action: string): AppError {
  * fake Razorpay on loopback).
  */
 export function createRazorpayGateway(config: RazorpayConfig, log: Logger, timeoutMs = RAZORPAY_TIMEOUT_MS): RazorpayGateway {
+  // Loaded on first use: the SDK (with axios) is the heaviest module of the binary, and commands
+  // that never talk to Razorpay should not pay for it at start-up.
+  const Razorpay = require("razorpay") as typeof RazorpaySdk;
   const sdk = new Razorpay({ key_id: config.keyId, key_secret: config.keySecret });
   const rq = (
     sdk as unknown as {
