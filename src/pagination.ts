@@ -30,3 +30,18 @@ export function decodeCursor<T>(cursor: string, read: (value: unknown) => T | nu
   if (position === null) throw new AppError("validation", "invalid_cursor", "The cursor is not one this list gave out");
   return position;
 }
+
+/** Reads a cursor that holds a row id (lists ordered by id). */
+export function idCursor(cursor: string | undefined): number | null {
+  return cursor === undefined ? null : decodeCursor(cursor, (value) => (Number.isSafeInteger(value) ? (value as number) : null));
+}
+
+/**
+ * Cuts a page from `rows` fetched with `limit + 1` (the extra row only says whether there is a
+ * next page) and maps it; the next cursor is made from the last row shown.
+ */
+export function toPage<R, T>(rows: R[], limit: number, view: (row: R) => T, cursorOf: (last: R) => unknown): Page<T> {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { items: page.map(view), next_cursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null };
+}

@@ -3,7 +3,7 @@ import type { Clock } from "../clock.ts";
 import { type Db, writeTransaction } from "../db/client.ts";
 import { chatMessages, profiles, users } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
-import { decodeCursor, encodeCursor, type Page, pageLimit } from "../pagination.ts";
+import { idCursor, type Page, pageLimit, toPage } from "../pagination.ts";
 
 export const MAX_MESSAGE_LENGTH = 1000;
 export const HISTORY_SIZE = 50;
@@ -82,20 +82,15 @@ export class ChatService {
    */
   page(options: { before?: number; cursor?: string; limit?: number }): Page<ChatMessage> {
     const limit = pageLimit(options.limit);
-    const before =
-      options.cursor !== undefined
-        ? decodeCursor(options.cursor, (value) => (Number.isSafeInteger(value) ? (value as number) : null))
-        : (options.before ?? null);
+    const before = options.cursor !== undefined ? idCursor(options.cursor) : (options.before ?? null);
     const rows = this.#select()
       .where(before === null ? sql`1 = 1` : lt(chatMessages.id, before))
       .orderBy(desc(chatMessages.id))
       .limit(limit + 1)
       .all();
-    const page = rows.slice(0, limit);
-    return {
-      items: page.reverse().map(view),
-      next_cursor: rows.length > limit ? encodeCursor(page[0]!.id) : null,
-    };
+    // Fetched newest first; shown oldest first; the cursor continues from the oldest shown.
+    const page = toPage(rows, limit, view, (oldest) => oldest.id);
+    return { items: page.items.reverse(), next_cursor: page.next_cursor };
   }
 }
 

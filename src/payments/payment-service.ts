@@ -4,7 +4,7 @@ import type { XpPackage } from "../config.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
 import { payments, webhookEvents } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
-import { decodeCursor, encodeCursor, type Page, pageLimit } from "../pagination.ts";
+import { idCursor, type Page, pageLimit, toPage } from "../pagination.ts";
 import type { Logger } from "../log.ts";
 import type { RazorpayGateway } from "../providers/razorpay/gateway.ts";
 import type { XpService } from "../xp/xp-service.ts";
@@ -282,7 +282,7 @@ export class PaymentService {
   /** The caller's orders, newest first. */
   history(userId: number, options: { limit?: number; cursor?: string }): Page<PaymentView> {
     const limit = pageLimit(options.limit);
-    const before = options.cursor === undefined ? null : decodeCursor(options.cursor, (v) => (Number.isSafeInteger(v) ? (v as number) : null));
+    const before = idCursor(options.cursor);
     const rows = this.deps.db
       .select()
       .from(payments)
@@ -290,9 +290,10 @@ export class PaymentService {
       .orderBy(desc(payments.id))
       .limit(limit + 1)
       .all();
-    const page = rows.slice(0, limit);
-    return {
-      items: page.map((row) => ({
+    return toPage(
+      rows,
+      limit,
+      (row) => ({
         order_id: row.orderId,
         amount: row.amountPaise,
         currency: row.currency,
@@ -301,8 +302,8 @@ export class PaymentService {
         payment_id: row.paymentId,
         created_at: row.createdAt.toISOString(),
         paid_at: row.paidAt?.toISOString() ?? null,
-      })),
-      next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null,
-    };
+      }),
+      (last) => last.id,
+    );
   }
 }

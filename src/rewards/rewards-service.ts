@@ -113,7 +113,7 @@ export class RewardsService {
   checkIn(userId: number): CheckInAnswer {
     return writeTransaction(this.deps.db, (tx) => {
       const now = this.deps.clock.now();
-      const { state, zone } = this.#state(tx, userId);
+      const { state, zone } = this.#state(userId);
       const decision = decideCheckIn(state, now, zone, this.deps.config.table, this.#dateIn);
       if (!decision.allowed) throw new AppError("conflict", "already_checked_in", "Already checked in today");
       this.#recordCheckIn.run({
@@ -162,7 +162,7 @@ export class RewardsService {
   /** Today's state: whether the user can check in, what the next check-in would earn, and recent history. */
   status(userId: number): CheckInStatus {
     const now = this.deps.clock.now();
-    const { state, zone } = this.#state(this.deps.db, userId);
+    const { state, zone } = this.#state(userId);
     const decision = decideCheckIn(state, now, zone, this.deps.config.table, this.#dateIn);
     const table = this.deps.config.table;
     let nextAt = now;
@@ -212,7 +212,7 @@ export class RewardsService {
     return writeTransaction(this.deps.db, (tx) => {
       const reference = idempotencyKey ? `${userId}:${idempotencyKey}` : null;
       if (reference && this.deps.xp.findEntry("streak_freeze_purchase", reference)) {
-        return { freezes: this.#state(tx, userId).state.freezes, total_xp: this.deps.xp.balance(userId) };
+        return { freezes: this.#state(userId).state.freezes, total_xp: this.deps.xp.balance(userId) };
       }
       return this.#purchase(tx, userId, reference);
     });
@@ -224,7 +224,7 @@ export class RewardsService {
    */
   resetStreak(userId: number): { before: number; after: 0; longest: number } {
     return writeTransaction(this.deps.db, (tx) => {
-      const { state } = this.#state(tx, userId);
+      const { state } = this.#state(userId);
       tx.update(profiles).set({ currentStreak: 0, updatedAt: this.deps.clock.now() }).where(eq(profiles.userId, userId)).run();
       return { before: state.current, after: 0 as const, longest: state.longest };
     });
@@ -232,7 +232,7 @@ export class RewardsService {
 
   #purchase(tx: Tx, userId: number, reference: string | null): { freezes: number; total_xp: number } {
     const { freezeCost, freezeCap } = this.deps.config;
-    const { state } = this.#state(tx, userId);
+    const { state } = this.#state(userId);
     if (state.freezes >= freezeCap) {
       throw new AppError("conflict", "freeze_cap_reached", `You already hold the most streak freezes allowed (${freezeCap})`);
     }
@@ -242,7 +242,7 @@ export class RewardsService {
     return { freezes, total_xp: spend.balance };
   }
 
-  #state(_tx: Db | Tx, userId: number): { state: StreakState; zone: string } {
+  #state(userId: number): { state: StreakState; zone: string } {
     const profile = this.#profileState.get({ userId });
     if (!profile) throw new AppError("not_found", "user_not_found", "No such user");
     const last = profile.lastDate ? this.#lastZone.get({ userId }) : undefined;

@@ -1,7 +1,7 @@
 import type { Database, Statement } from "bun:sqlite";
 import { eq } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import { type Db, type Tx, writeTransaction } from "../db/client.ts";
+import { type Db, writeTransaction } from "../db/client.ts";
 import { profiles } from "../db/schema.ts";
 import { AppError, type FieldError } from "../errors.ts";
 import { canonicalTimeZone } from "../time-zone.ts";

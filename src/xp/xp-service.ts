@@ -3,7 +3,7 @@ import type { Clock } from "../clock.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
 import { profiles, users, XP_SOURCES, type XpSource, xpLedger } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
-import { decodeCursor, encodeCursor, type Page, pageLimit } from "../pagination.ts";
+import { decodeCursor, idCursor, type Page, pageLimit, toPage } from "../pagination.ts";
 import { levelFor } from "./levels.ts";
 
 /** The largest change one entry may make, either way: a typo of extra zeros is refused. */
@@ -165,7 +165,7 @@ export class XpService {
   /** A user's ledger, newest first, in pages. */
   history(userId: number, options: { limit?: number; cursor?: string }): Page<HistoryItem> {
     const limit = pageLimit(options.limit);
-    const before = options.cursor === undefined ? null : decodeCursor(options.cursor, (value) => (Number.isSafeInteger(value) ? (value as number) : null));
+    const before = idCursor(options.cursor);
     const rows = this.deps.db
       .select()
       .from(xpLedger)
@@ -173,18 +173,19 @@ export class XpService {
       .orderBy(desc(xpLedger.id))
       .limit(limit + 1)
       .all();
-    const page = rows.slice(0, limit);
-    return {
-      items: page.map((row) => ({
+    return toPage(
+      rows,
+      limit,
+      (row) => ({
         id: row.id,
         amount: row.amount,
         source: row.source,
         reference: row.reference,
         balance_after: row.balanceAfter,
         created_at: row.createdAt.toISOString(),
-      })),
-      next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null,
-    };
+      }),
+      (last) => last.id,
+    );
   }
 
   /**
@@ -215,19 +216,14 @@ export class XpService {
       .orderBy(desc(profiles.xp), profiles.userId)
       .limit(limit + 1)
       .all();
-    const page = rows.slice(0, limit);
     const firstRank = (after?.rank ?? 0) + 1;
-    const last = page.at(-1);
-    return {
-      items: page.map((row, i) => ({
-        rank: firstRank + i,
-        username: row.username,
-        avatar_url: row.avatarUrl,
-        xp: row.xp,
-        level: levelFor(row.xp),
-      })),
-      next_cursor: rows.length > limit && last ? encodeCursor([last.xp, last.id, firstRank + page.length - 1]) : null,
-    };
+    const ranked = rows.map((row, i) => ({ ...row, rank: firstRank + i }));
+    return toPage(
+      ranked,
+      limit,
+      (row) => ({ rank: row.rank, username: row.username, avatar_url: row.avatarUrl, xp: row.xp, level: levelFor(row.xp) }),
+      (last) => [last.xp, last.id, last.rank],
+    );
   }
 
   #balance(userId: number): number {

@@ -1,21 +1,12 @@
 import { Database } from "bun:sqlite";
-import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { embeddedMigrations } from "../../src/db/migrate.ts";
 import { VERSION } from "../../src/version.ts";
 import { CLI_ENTRY, LogReader, runCoc } from "../support/cli.ts";
+import { useTempDirs } from "../support/temp.ts";
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "coc-cli-"));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDirs("coc-cli-");
 
 describe("coc usage", () => {
   test("--version prints the version", async () => {

@@ -1,21 +1,15 @@
 import { Database } from "bun:sqlite";
-import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openDatabase, writeTransaction } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { users } from "../../src/db/schema.ts";
+import { useTempDirs } from "../support/temp.ts";
 
-const dirs: string[] = [];
+const tempDir = useTempDirs("coc-db-");
 function tempFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), "coc-db-"));
-  dirs.push(dir);
-  return join(dir, "nested", "coc.db");
+  return join(tempDir(), "nested", "coc.db");
 }
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
 const at = new Date("2026-01-01T00:00:00Z");
 

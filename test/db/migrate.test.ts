@@ -1,25 +1,20 @@
 import { Database } from "bun:sqlite";
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate as drizzleMigrate } from "drizzle-orm/bun-sqlite/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderMigrationsModule } from "../../scripts/embed-migrations.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { embeddedMigrations, type Migration, MigrationError, migrate } from "../../src/db/migrate.ts";
+import { useTempDirs } from "../support/temp.ts";
 
 const root = join(import.meta.dir, "../..");
-const dirs: string[] = [];
+const tempDir = useTempDirs("coc-migrate-");
 function tempFile(name = "coc.db"): string {
-  const dir = mkdtempSync(join(tmpdir(), "coc-migrate-"));
-  dirs.push(dir);
-  return join(dir, name);
+  return join(tempDir(), name);
 }
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
 function schemaOf(sqlite: Database): string[] {
   return sqlite
