@@ -88,11 +88,10 @@ export class AuthService {
         retryAfterSeconds: wait / 1000,
       });
     }
-    const user = input.password.length <= MAX_PASSWORD_LENGTH ? this.deps.users.findByLogin(loginKey) : undefined;
-    const ok =
-      user?.passwordHash && input.password.length <= MAX_PASSWORD_LENGTH
-        ? await this.deps.passwords.verify(input.password, user.passwordHash)
-        : await this.deps.passwords.verifyDummy(input.password.slice(0, MAX_PASSWORD_LENGTH));
+    // No account, no password on it (OAuth only), or an absurdly long guess: the same dummy work.
+    const user = this.deps.users.findByLogin(loginKey);
+    const hash = input.password.length <= MAX_PASSWORD_LENGTH ? user?.passwordHash : null;
+    const ok = hash ? await this.deps.passwords.verify(input.password, hash) : await this.deps.passwords.verifyDummy(input.password.slice(0, MAX_PASSWORD_LENGTH));
     if (!ok || !user) {
       this.#perLogin.recordFailure(loginKey);
       this.#perIp.recordFailure(ip);

@@ -138,6 +138,13 @@ export function httpPipeline(ctx: AppContext) {
     else log.info("request", fields);
   };
 
+  /** An answer given by the edge itself, before any route: logged here, as no hook will. */
+  const answerEarly = (request: Request, state: RequestState, response: Response): Response => {
+    state.status = response.status;
+    finish(request, state, response.status);
+    return response;
+  };
+
   return (app: Elysia) => {
     /** Other methods that do answer this path, for a 405 instead of a 404. */
     const allowedMethods = (method: string, pathname: string): string[] => {
@@ -176,30 +183,24 @@ export function httpPipeline(ctx: AppContext) {
         if (request.method === "OPTIONS" && origin !== null && request.headers.has("access-control-request-method")) {
           if (!corsAllowed) {
             const error = new AppError("forbidden", "cors_origin_not_allowed", `Origin ${origin} is not allowed`);
-            const response = problemResponse(error, state.id);
-            state.status = response.status;
-            finish(request, state, response.status);
-            return response;
+            return answerEarly(request, state, problemResponse(error, state.id));
           }
-          state.status = 204;
-          finish(request, state, 204);
-          return new Response(null, {
-            status: 204,
-            headers: {
-              "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-              "access-control-allow-headers": CORS_ALLOW_HEADERS,
-              "access-control-max-age": "600",
-            },
-          });
+          return answerEarly(
+            request,
+            state,
+            new Response(null, {
+              status: 204,
+              headers: {
+                "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+                "access-control-allow-headers": CORS_ALLOW_HEADERS,
+                "access-control-max-age": "600",
+              },
+            }),
+          );
         }
 
         const declared = Number(request.headers.get("content-length") ?? "0");
-        if (declared > config.maxBodyBytes) {
-          const response = problemResponse(tooLarge(config.maxBodyBytes), state.id);
-          state.status = response.status;
-          finish(request, state, response.status);
-          return response;
-        }
+        if (declared > config.maxBodyBytes) return answerEarly(request, state, problemResponse(tooLarge(config.maxBodyBytes), state.id));
       })
       .onParse(async ({ request, contentType }) => {
         const text = await readLimited(request, config.maxBodyBytes);
