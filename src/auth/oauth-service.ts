@@ -7,6 +7,7 @@ import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { type OAuthProfile, type OAuthProvider, PROVIDER_NAMES, type ProviderName } from "../providers/oauth/index.ts";
 import type { ProfileService } from "../users/profile-service.ts";
+import { emailProblem } from "../users/rules.ts";
 import type { User, UserService } from "../users/user-service.ts";
 import type { SessionAnswer } from "./auth-service.ts";
 import { sha256Hex, type TokenService } from "./token-service.ts";
@@ -189,12 +190,14 @@ export class OAuthService {
         return { user: owner, created: false, linked: true };
       }
     }
-    const emailFree = profile.email !== null && profile.emailVerified && !this.deps.users.findByEmail(profile.email, tx);
+    // A verified address no account has (the search above) becomes the new account's; an
+    // unverified or malformed one is kept on the identity only.
+    const email = profile.email && profile.emailVerified && !emailProblem(profile.email) ? profile.email : null;
     const user = this.deps.users.create(
       {
         username: this.deps.users.freeUsername(tx, profile.login),
-        email: emailFree ? profile.email : null,
-        emailVerified: emailFree,
+        email,
+        emailVerified: email !== null,
         avatarUrl: profile.avatarUrl,
         identity,
       },
