@@ -1,10 +1,11 @@
-import { and, asc, desc, eq, gte, lt, ne, sql } from "drizzle-orm";
+import { and, asc, eq, gte, ne, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { XpPackage } from "../config.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
 import { payments, webhookEvents } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
-import { idCursor, type Page, pageLimit, toPage } from "../pagination.ts";
+import { userPage } from "../db/user-pages.ts";
+import type { Page } from "../pagination.ts";
 import type { Logger } from "../log.ts";
 import type { RazorpayGateway } from "../providers/razorpay/gateway.ts";
 import type { XpService } from "../xp/xp-service.ts";
@@ -281,29 +282,15 @@ export class PaymentService {
 
   /** The caller's orders, newest first. */
   history(userId: number, options: { limit?: number; cursor?: string }): Page<PaymentView> {
-    const limit = pageLimit(options.limit);
-    const before = idCursor(options.cursor);
-    const rows = this.deps.db
-      .select()
-      .from(payments)
-      .where(before === null ? eq(payments.userId, userId) : and(eq(payments.userId, userId), lt(payments.id, before)))
-      .orderBy(desc(payments.id))
-      .limit(limit + 1)
-      .all();
-    return toPage(
-      rows,
-      limit,
-      (row) => ({
-        order_id: row.orderId,
-        amount: row.amountPaise,
-        currency: row.currency,
-        xp: row.xp,
-        status: row.status,
-        payment_id: row.paymentId,
-        created_at: row.createdAt.toISOString(),
-        paid_at: row.paidAt?.toISOString() ?? null,
-      }),
-      (last) => last.id,
-    );
+    return userPage(this.deps.db, payments, userId, options, (row) => ({
+      order_id: row.orderId,
+      amount: row.amountPaise,
+      currency: row.currency,
+      xp: row.xp,
+      status: row.status,
+      payment_id: row.paymentId,
+      created_at: row.createdAt.toISOString(),
+      paid_at: row.paidAt?.toISOString() ?? null,
+    }));
   }
 }

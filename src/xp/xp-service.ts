@@ -1,9 +1,10 @@
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
 import { profiles, users, XP_SOURCES, type XpSource, xpLedger } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
-import { decodeCursor, idCursor, type Page, pageLimit, toPage } from "../pagination.ts";
+import { userPage } from "../db/user-pages.ts";
+import { decodeCursor, type Page, pageLimit, toPage } from "../pagination.ts";
 import { levelFor } from "./levels.ts";
 
 /** The largest change one entry may make, either way: a typo of extra zeros is refused. */
@@ -164,28 +165,14 @@ export class XpService {
 
   /** A user's ledger, newest first, in pages. */
   history(userId: number, options: { limit?: number; cursor?: string }): Page<HistoryItem> {
-    const limit = pageLimit(options.limit);
-    const before = idCursor(options.cursor);
-    const rows = this.deps.db
-      .select()
-      .from(xpLedger)
-      .where(before === null ? eq(xpLedger.userId, userId) : and(eq(xpLedger.userId, userId), lt(xpLedger.id, before)))
-      .orderBy(desc(xpLedger.id))
-      .limit(limit + 1)
-      .all();
-    return toPage(
-      rows,
-      limit,
-      (row) => ({
-        id: row.id,
-        amount: row.amount,
-        source: row.source,
-        reference: row.reference,
-        balance_after: row.balanceAfter,
-        created_at: row.createdAt.toISOString(),
-      }),
-      (last) => last.id,
-    );
+    return userPage(this.deps.db, xpLedger, userId, options, (row) => ({
+      id: row.id,
+      amount: row.amount,
+      source: row.source,
+      reference: row.reference,
+      balance_after: row.balanceAfter,
+      created_at: row.createdAt.toISOString(),
+    }));
   }
 
   /**
