@@ -20,6 +20,9 @@ export function createApp(ctx: AppContext) {
   return new Elysia({
     name: "coc",
     normalize: false,
+    // Elysia otherwise assumes a host name of at least 4 characters when it cuts the path out of
+    // the URL: behind a proxy that sends `Host: api` (or `coc`, `web`) every route would be missed.
+    handler: { standardHostname: false },
     websocket: {
       // Slow consumers never hold the room back: past 1 MiB waiting, Bun closes the socket.
       backpressureLimit: 1024 * 1024,

@@ -46,7 +46,7 @@ export function startServer(ctx: AppContext, app: AnyElysia, listen: { port: num
     server,
     stop({ drainMs = DEFAULT_DRAIN_MS } = {}) {
       stopping ??= (async () => {
-        ctx.log.info("shutting down", { open_connections: ctx.connections.size });
+        ctx.log.info("shutting down", { pending_requests: server.pendingRequests, open_connections: ctx.connections.size });
         clearInterval(sweeper);
         const drained = server.stop(false);
         ctx.connections.closeAll(CLOSE_GOING_AWAY, "server shutting down");

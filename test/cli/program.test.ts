@@ -98,6 +98,33 @@ describe("coc serve (a real process)", () => {
     for (const line of log.lines) expect(typeof line.time).toBe("string");
   });
 
+  test("a second signal while a request is still in flight exits at once", async () => {
+    const cwd = tempDir();
+    const child = Bun.spawn(["bun", CLI_ENTRY, "serve", "--port", "0", "--host", "127.0.0.1"], {
+      cwd,
+      env: { PATH: process.env.PATH ?? "", HOME: cwd, COC_JWT_SECRET: "s".repeat(40) },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const log = new LogReader(child.stdout);
+    const listening = await log.waitFor((line) => line.msg === "listening");
+    // An upload that never finishes keeps one request in flight, so the graceful stop waits.
+    const { connect } = await import("node:net");
+    const upload = connect({ host: "127.0.0.1", port: Number(new URL(listening.url).port) });
+    await new Promise<void>((resolve) => upload.once("connect", () => resolve()));
+    upload.write("POST /api/auth/login/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"log\r\n");
+    // Once a later request on another connection is answered, the server has taken the upload in.
+    expect((await fetch(new URL("/healthz", listening.url))).status).toBe(200);
+    child.kill("SIGTERM");
+    const stopping = await log.waitFor((line) => line.msg === "shutting down");
+    expect(stopping.pending_requests).toBe(1);
+    child.kill("SIGTERM");
+    expect(await child.exited).toBe(143);
+    expect(log.lines.some((line) => line.msg === "second signal: exiting now")).toBe(true);
+    expect(log.lines.some((line) => line.msg === "stopped")).toBe(false);
+    upload.destroy();
+  });
+
   test("refuses to start on a port another server holds", async () => {
     const holder = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("taken") });
     try {

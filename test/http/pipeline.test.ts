@@ -153,6 +153,20 @@ describe("every failure is problem+json", () => {
   });
 });
 
+describe("routing behind a proxy", () => {
+  test("short host names (Host: api, coc:8000, x) reach their routes", async () => {
+    const { app } = setup();
+    for (const url of ["http://x/healthz", "http://api/healthz", "http://coc:8000/healthz", "http://web/test/items/7/?a=b"]) {
+      const response = await app.handle(new Request(url));
+      expect([url, response.status]).toEqual([url, 200]);
+    }
+    const post = await app.handle(
+      new Request("http://coc/test/echo/", { method: "POST", body: JSON.stringify({ name: "ada", n: 1 }), headers: { "content-type": "application/json" } }),
+    );
+    expect(await post.json()).toEqual({ got: { name: "ada", n: 1 } });
+  });
+});
+
 describe("request ids and the access log", () => {
   test("every answer carries a request id, and the access log line has the same one", async () => {
     const { app, logs } = setup();
