@@ -53,6 +53,8 @@ export interface Config {
   refreshTtlSeconds: number;
   corsOrigins: readonly string[];
   oauthRedirectUris: readonly string[];
+  /** Proxies whose X-Forwarded-For is believed: IP addresses, or "loopback". */
+  trustedProxies: readonly string[];
   github: GithubConfig | null;
   google: GoogleConfig | null;
   discord: DiscordConfig | null;
@@ -176,6 +178,16 @@ function parseRedirectUris(variable: string, text: string | undefined): string[]
   });
 }
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+function parseProxies(variable: string, text: string | undefined): string[] {
+  return parseList(text).map((item) => {
+    const entry = item.toLowerCase();
+    if (entry === "loopback" || IPV4.test(entry) || (entry.includes(":") && /^[0-9a-f:.]+$/.test(entry))) return entry;
+    throw new ConfigError(variable, `expected IP addresses or "loopback", got "${item}"`);
+  });
+}
+
 /** Reads a pair of credentials: both or neither; one without the other is a mistake worth naming. */
 function credentials(env: Env, idVar: string, secretVar: string): { id: string; secret: string } | null {
   const id = env[idVar]?.trim() || undefined;
@@ -283,6 +295,7 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
     refreshTtlSeconds: parseDuration("COC_REFRESH_TTL", value(env, "COC_REFRESH_TTL") ?? "30d"),
     corsOrigins: Object.freeze(parseOrigins("COC_CORS_ORIGINS", env.COC_CORS_ORIGINS)),
     oauthRedirectUris: Object.freeze(parseRedirectUris("COC_OAUTH_REDIRECT_URIS", env.COC_OAUTH_REDIRECT_URIS)),
+    trustedProxies: Object.freeze(parseProxies("COC_TRUSTED_PROXIES", env.COC_TRUSTED_PROXIES)),
     github: github && { clientId: github.id, clientSecret: github.secret, webUrl: githubWebUrl, apiUrl: githubApiUrl },
     google: google && { clientId: google.id, clientSecret: google.secret, issuer: googleIssuer },
     discord: discord && { clientId: discord.id, clientSecret: discord.secret, baseUrl: discordBaseUrl },

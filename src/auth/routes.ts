@@ -1,5 +1,6 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
+import { clientAddressResolver } from "../http/client-address.ts";
 import { Problem } from "../http/schemas.ts";
 import {
   LoginBody,
@@ -17,14 +18,10 @@ import {
 
 const tags = ["auth"];
 
-/** The client's address, as the socket sees it (throttling key); "unknown" without a socket. */
-function clientIp(server: { requestIP(request: Request): { address: string } | null } | null, request: Request): string {
-  return server?.requestIP(request)?.address ?? "unknown";
-}
-
 /** /api/auth/: registration, login, tokens and OAuth sign-in. Thin: each calls one service method. */
 export function authRoutes(ctx: AppContext) {
   const { auth, oauth } = ctx.services;
+  const clientIp = clientAddressResolver(ctx.config.trustedProxies);
   return new Elysia({ prefix: "/api/auth" })
     .post("/register/", async ({ body, set }) => {
       const session = await auth.register(body);

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { createApp } from "../../src/app.ts";
 import { PasswordHasher } from "../../src/auth/password.ts";
 import { profiles, users } from "../../src/db/schema.ts";
-import { call } from "../support/http.ts";
+import { call, startTestServer } from "../support/http.ts";
 import { createTestContext } from "../support/test-context.ts";
 
 function setup(options: Parameters<typeof createTestContext>[0] = {}) {
@@ -170,6 +170,28 @@ describe("POST /api/auth/login/", () => {
     const blocked = await login(s, "ada", ada.password);
     expect(blocked.status).toBe(429);
     expect(blocked.headers.get("retry-after")).toBe("60");
+  });
+
+  test("behind a trusted proxy, failures count per client, so one attacker cannot lock everyone out", async () => {
+    const s = setup({
+      env: { COC_TRUSTED_PROXIES: "loopback" },
+      overrides: { loginThrottles: { perLogin: { limit: 10, windowMs: 60_000 }, perIp: { limit: 3, windowMs: 60_000 } } },
+    });
+    await register(s);
+    const server = startTestServer(s.ctx, s.app);
+    try {
+      const attempt = (forwarded: string, loginName: string, password: string) =>
+        fetch(`${server.base}/api/auth/login/`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-forwarded-for": forwarded },
+          body: JSON.stringify({ login: loginName, password }),
+        });
+      for (const name of ["a1", "a2", "a3"]) expect((await attempt("198.51.100.66", name, "guess")).status).toBe(401);
+      expect((await attempt("198.51.100.66", "ada", ada.password)).status).toBe(429);
+      expect((await attempt("203.0.113.10", "ada", ada.password)).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
   });
 
   test("a disabled account is refused with 403", async () => {
