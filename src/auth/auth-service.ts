@@ -20,14 +20,20 @@ export interface SessionAnswer extends TokenPair {
 }
 
 export interface LoginThrottles {
-  /** Failed logins per login name (username or email). */
+  /** Failed logins for one login name (username or email) from one address. */
   perLogin: ThrottleRule;
+  /**
+   * Failed logins for one login name from all addresses together: looser, so that one attacker
+   * cannot lock the owner out from elsewhere, yet guessing spread over many addresses still stops.
+   */
+  perLoginTotal: ThrottleRule;
   /** Failed logins per client address; generous, since many people can share one address. */
   perIp: ThrottleRule;
 }
 
 export const DEFAULT_LOGIN_THROTTLES: LoginThrottles = {
   perLogin: { limit: 10, windowMs: 15 * 60_000 },
+  perLoginTotal: { limit: 50, windowMs: 15 * 60_000 },
   perIp: { limit: 100, windowMs: 15 * 60_000 },
 };
 
@@ -44,6 +50,7 @@ function checkPassword(password: string): void {
 /** Registration, password login, token refresh and logout, and resolving a bearer token. */
 export class AuthService {
   readonly #perLogin: FailureThrottle;
+  readonly #perLoginTotal: FailureThrottle;
   readonly #perIp: FailureThrottle;
 
   constructor(
@@ -60,6 +67,7 @@ export class AuthService {
   ) {
     const throttles = deps.throttles ?? DEFAULT_LOGIN_THROTTLES;
     this.#perLogin = new FailureThrottle(deps.clock, throttles.perLogin);
+    this.#perLoginTotal = new FailureThrottle(deps.clock, throttles.perLoginTotal);
     this.#perIp = new FailureThrottle(deps.clock, throttles.perIp);
   }
 
@@ -77,12 +85,14 @@ export class AuthService {
 
   /**
    * Password login by username or email. An unknown login and a wrong password get the same 401
-   * after the same work (a dummy hash is checked). Repeated failures per login and per address
-   * are refused with 429 and Retry-After, before any password is checked.
+   * after the same work (a dummy hash is checked). Repeated failures — for a login from one
+   * address, for a login from everywhere, from one address — are refused with 429 and
+   * Retry-After, before any password is checked.
    */
   async login(input: { login: string; password: string }, ip: string): Promise<SessionAnswer> {
     const loginKey = input.login.trim().toLowerCase();
-    const wait = Math.max(this.#perLogin.retryAfterMs(loginKey), this.#perIp.retryAfterMs(ip));
+    const fromHere = `${loginKey}\n${ip}`;
+    const wait = Math.max(this.#perLogin.retryAfterMs(fromHere), this.#perLoginTotal.retryAfterMs(loginKey), this.#perIp.retryAfterMs(ip));
     if (wait > 0) {
       throw new AppError("rate_limited", "too_many_attempts", "Too many failed logins; try again later", {
         retryAfterSeconds: wait / 1000,
@@ -93,13 +103,14 @@ export class AuthService {
     const hash = input.password.length <= MAX_PASSWORD_LENGTH ? user?.passwordHash : null;
     const ok = hash ? await this.deps.passwords.verify(input.password, hash) : await this.deps.passwords.verifyDummy(input.password.slice(0, MAX_PASSWORD_LENGTH));
     if (!ok || !user) {
-      this.#perLogin.recordFailure(loginKey);
+      this.#perLogin.recordFailure(fromHere);
+      this.#perLoginTotal.recordFailure(loginKey);
       this.#perIp.recordFailure(ip);
       this.deps.log.info("login failed", { ip });
       throw badCredentials();
     }
     if (user.disabled) throw new AppError("forbidden", "account_disabled", "This account is disabled");
-    this.#perLogin.reset(loginKey);
+    this.#perLogin.reset(fromHere);
     const pair = this.deps.tokens.issue(user);
     this.deps.log.info("user logged in", { user_id: user.id, method: "password" });
     return { user: this.deps.profiles.publicProfile(user.id), ...pair };

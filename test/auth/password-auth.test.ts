@@ -164,7 +164,7 @@ describe("POST /api/auth/login/", () => {
   });
 
   test("failures from one address across many logins are throttled too", async () => {
-    const s = setup({ overrides: { loginThrottles: { perLogin: { limit: 10, windowMs: 60_000 }, perIp: { limit: 3, windowMs: 60_000 } } } });
+    const s = setup({ overrides: { loginThrottles: { perLogin: { limit: 10, windowMs: 60_000 }, perLoginTotal: { limit: 50, windowMs: 60_000 }, perIp: { limit: 3, windowMs: 60_000 } } } });
     await register(s);
     for (const name of ["a1", "a2", "a3"]) expect((await login(s, name, "guess")).status).toBe(401);
     const blocked = await login(s, "ada", ada.password);
@@ -175,7 +175,7 @@ describe("POST /api/auth/login/", () => {
   test("behind a trusted proxy, failures count per client, so one attacker cannot lock everyone out", async () => {
     const s = setup({
       env: { COC_TRUSTED_PROXIES: "loopback" },
-      overrides: { loginThrottles: { perLogin: { limit: 10, windowMs: 60_000 }, perIp: { limit: 3, windowMs: 60_000 } } },
+      overrides: { loginThrottles: { perLogin: { limit: 10, windowMs: 60_000 }, perLoginTotal: { limit: 50, windowMs: 60_000 }, perIp: { limit: 3, windowMs: 60_000 } } },
     });
     await register(s);
     const server = startTestServer(s.ctx, s.app);
@@ -189,6 +189,30 @@ describe("POST /api/auth/login/", () => {
       for (const name of ["a1", "a2", "a3"]) expect((await attempt("198.51.100.66", name, "guess")).status).toBe(401);
       expect((await attempt("198.51.100.66", "ada", ada.password)).status).toBe(429);
       expect((await attempt("203.0.113.10", "ada", ada.password)).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("an attacker failing one login from one address does not lock its owner out elsewhere; many addresses together do", async () => {
+    const s = setup({ env: { COC_TRUSTED_PROXIES: "loopback" } });
+    await register(s);
+    const server = startTestServer(s.ctx, s.app);
+    try {
+      const attempt = (forwarded: string, password: string) =>
+        fetch(`${server.base}/api/auth/login/`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-forwarded-for": forwarded },
+          body: JSON.stringify({ login: "ada", password }),
+        });
+      for (let i = 0; i < 10; i++) expect((await attempt("198.51.100.66", "guess")).status).toBe(401);
+      expect((await attempt("198.51.100.66", ada.password)).status).toBe(429);
+      expect((await attempt("203.0.113.10", ada.password)).status).toBe(200);
+      // Spread over many addresses, 50 failures stop everyone for that login.
+      for (let i = 0; i < 40; i++) expect((await attempt(`192.0.2.${i + 1}`, "guess")).status).toBe(401);
+      const stopped = await attempt("203.0.113.10", ada.password);
+      expect(stopped.status).toBe(429);
+      expect(Number(stopped.headers.get("retry-after"))).toBeGreaterThan(0);
     } finally {
       await server.stop();
     }
