@@ -4,13 +4,14 @@ import type { Clock } from "../clock.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
 import { identities, oauthStates } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
+import { sha256Hex } from "../hash.ts";
 import type { Logger } from "../log.ts";
 import { type OAuthProfile, type OAuthProvider, PROVIDER_NAMES, type ProviderName } from "../providers/oauth/index.ts";
 import type { ProfileService } from "../users/profile-service.ts";
 import { emailProblem } from "../users/rules.ts";
 import type { User, UserService } from "../users/user-service.ts";
 import type { SessionAnswer } from "./auth-service.ts";
-import { sha256Hex, type TokenService } from "./token-service.ts";
+import type { TokenService } from "./token-service.ts";
 
 const disabled = () => new AppError("forbidden", "account_disabled", "This account is disabled");
 

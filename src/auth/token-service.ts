@@ -3,6 +3,7 @@ import type { Clock } from "../clock.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
 import { refreshTokens, users } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
+import { sha256Hex } from "../hash.ts";
 import { type AccessClaims, signJwt, verifyJwt } from "./jwt.ts";
 
 export interface TokenPair {
@@ -16,10 +17,6 @@ export interface TokenPair {
 export interface TokenOwner {
   id: number;
   role: "user" | "admin";
-}
-
-export function sha256Hex(text: string): string {
-  return new Bun.CryptoHasher("sha256").update(text).digest("hex");
 }
 
 function randomToken(): string {

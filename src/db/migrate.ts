@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { sha256Hex } from "../hash.ts";
 import { migrationJournal, migrationSql } from "./migrations.gen.ts";
 
 /** One migration as drizzle-kit wrote it; `hash` is drizzle's (sha256 of the file). */
@@ -27,7 +28,7 @@ export function embeddedMigrations(): Migration[] {
     return {
       tag: entry.tag,
       when: entry.when,
-      hash: new Bun.CryptoHasher("sha256").update(text).digest("hex"),
+      hash: sha256Hex(text),
       statements: text.split("--> statement-breakpoint").filter((statement) => statement.trim() !== ""),
     };
   });

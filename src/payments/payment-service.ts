@@ -4,6 +4,7 @@ import type { XpPackage } from "../config.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
 import { payments, webhookEvents } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
+import { sha256Hex } from "../hash.ts";
 import { userPage } from "../db/user-pages.ts";
 import type { Page } from "../pagination.ts";
 import type { Logger } from "../log.ts";
@@ -200,7 +201,7 @@ export class PaymentService {
       throw new AppError("validation", "malformed_json", "The webhook body is not JSON");
     }
     const event = typeof envelope.event === "string" ? envelope.event : "unknown";
-    const id = eventId ?? `body:${new Bun.CryptoHasher("sha256").update(rawBody).digest("hex")}`;
+    const id = eventId ?? `body:${sha256Hex(rawBody)}`;
     return writeTransaction(this.deps.db, (tx) => {
       const seen = tx.select().from(webhookEvents).where(eq(webhookEvents.eventId, id)).get();
       if (seen) return { status: "ok" as const, handled: "duplicate" };

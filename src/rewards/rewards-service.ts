@@ -1,7 +1,7 @@
 import { desc, eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { RewardsConfig } from "../config.ts";
-import { type Db, type Tx, writeTransaction } from "../db/client.ts";
+import { type Db, writeTransaction } from "../db/client.ts";
 import { checkIns, profiles } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import type { XpService } from "../xp/xp-service.ts";
@@ -211,10 +211,18 @@ export class RewardsService {
   buyFreeze(userId: number, idempotencyKey?: string): { freezes: number; total_xp: number } {
     return writeTransaction(this.deps.db, (tx) => {
       const reference = idempotencyKey ? `${userId}:${idempotencyKey}` : null;
+      const { state } = this.#state(userId);
       if (reference && this.deps.xp.findEntry("streak_freeze_purchase", reference)) {
-        return { freezes: this.#state(userId).state.freezes, total_xp: this.deps.xp.balance(userId) };
+        return { freezes: state.freezes, total_xp: this.deps.xp.balance(userId) };
       }
-      return this.#purchase(tx, userId, reference);
+      const { freezeCost, freezeCap } = this.deps.config;
+      if (state.freezes >= freezeCap) {
+        throw new AppError("conflict", "freeze_cap_reached", `You already hold the most streak freezes allowed (${freezeCap})`);
+      }
+      const spend = this.deps.xp.add({ userId, amount: -freezeCost, source: "streak_freeze_purchase", reference, actor: `user:${userId}` }, tx);
+      const freezes = state.freezes + 1;
+      tx.update(profiles).set({ streakFreezes: freezes, updatedAt: this.deps.clock.now() }).where(eq(profiles.userId, userId)).run();
+      return { freezes, total_xp: spend.balance };
     });
   }
 
@@ -230,18 +238,6 @@ export class RewardsService {
     });
   }
 
-  #purchase(tx: Tx, userId: number, reference: string | null): { freezes: number; total_xp: number } {
-    const { freezeCost, freezeCap } = this.deps.config;
-    const { state } = this.#state(userId);
-    if (state.freezes >= freezeCap) {
-      throw new AppError("conflict", "freeze_cap_reached", `You already hold the most streak freezes allowed (${freezeCap})`);
-    }
-    const spend = this.deps.xp.add({ userId, amount: -freezeCost, source: "streak_freeze_purchase", reference, actor: `user:${userId}` }, tx);
-    const freezes = state.freezes + 1;
-    tx.update(profiles).set({ streakFreezes: freezes, updatedAt: this.deps.clock.now() }).where(eq(profiles.userId, userId)).run();
-    return { freezes, total_xp: spend.balance };
-  }
-
   #state(userId: number): { state: StreakState; zone: string } {
     const profile = this.#profileState.get({ userId });
     if (!profile) throw new AppError("not_found", "user_not_found", "No such user");
@@ -251,5 +247,4 @@ export class RewardsService {
       zone: profile.zone,
     };
   }
-
 }

@@ -117,16 +117,19 @@ export class UserService {
     return tx.select().from(users).where(eq(users.id, id)).get();
   }
 
+  /** By username, ignoring case. */
+  findByUsername(username: string, tx: Db | Tx = this.deps.db): User | undefined {
+    return tx.select().from(users).where(sql`lower(${users.username}) = ${username.trim().toLowerCase()}`).get();
+  }
+
   /** By username or, when `login` holds an @, by email; both ignoring case. */
   findByLogin(login: string, tx: Db | Tx = this.deps.db): User | undefined {
-    const value = login.trim().toLowerCase();
-    const column = value.includes("@") ? users.email : users.username;
-    return tx.select().from(users).where(sql`lower(${column}) = ${value}`).get();
+    return login.includes("@") ? this.findByEmail(login, tx) : this.findByUsername(login, tx);
   }
 
   /** The user called `username` (ignoring case), or a 404 `user_not_found`. */
   requireByUsername(username: string): User {
-    const user = this.deps.db.select().from(users).where(sql`lower(${users.username}) = ${username.trim().toLowerCase()}`).get();
+    const user = this.findByUsername(username);
     if (!user) throw new AppError("not_found", "user_not_found", `No user "${username}"`);
     return user;
   }
@@ -204,7 +207,7 @@ export class UserService {
   }
 
   #usernameTaken(tx: Db | Tx, username: string): boolean {
-    return tx.select({ id: users.id }).from(users).where(sql`lower(${users.username}) = ${username.toLowerCase()}`).get() !== undefined;
+    return this.findByUsername(username, tx) !== undefined;
   }
 
   #emailTaken(tx: Db | Tx, email: string): boolean {
