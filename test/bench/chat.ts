@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, seedUsers, startCoc, waitForHealthy } from "./harness.ts";
+import { freePort, percentile, seedUsers, startCoc, waitForHealthy } from "./harness.ts";
 
 export interface FanoutResult {
   subject: string;
@@ -19,11 +19,6 @@ export interface FanoutResult {
   p50_ms: number;
   p99_ms: number;
   max_ms: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function openClients(urls: string[]): Promise<WebSocket[]> {

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { seedUsers } from "./harness.ts";
+import { percentile, seedUsers } from "./harness.ts";
 
 export interface CliFigure {
   subject: string;
@@ -24,7 +24,7 @@ function timeRuns(subject: string, command: string[], runs: number, env: Record<
     times.push(performance.now() - started);
   }
   times.sort((a, b) => a - b);
-  const at = (p: number) => Math.round(times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))]! * 10) / 10;
+  const at = (p: number) => Math.round(percentile(times, p) * 10) / 10;
   return { subject, runs, p50_ms: at(50), p90_ms: at(90) };
 }
 

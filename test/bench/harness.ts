@@ -180,6 +180,12 @@ request = function()
 end
 `;
 
+/** The p-th percentile of sorted numbers (NaN for none). */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
 export function rssMb(pid: number): number {
   const status = require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8") as string;
   return Math.round((Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? "0") / 1024) * 10) / 10;

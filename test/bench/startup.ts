@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, percentile, rssMb } from "./harness.ts";
 
 export interface StartupFigure {
   subject: string;
@@ -14,22 +15,6 @@ export interface StartupFigure {
   idle_rss_mb: number;
 }
 
-function freePort(): number {
-  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = probe.port!;
-  probe.stop(true);
-  return port;
-}
-
-function rssMb(pid: number): number {
-  const status = require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8") as string;
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? "0");
-  return Math.round((kb / 1024) * 10) / 10;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 /** Spawns `command` `runs` times in an empty folder and times each to its first /healthz 200. */
 async function measure(subject: string, command: (port: number) => string[], runs: number, env: Record<string, string> = {}): Promise<StartupFigure> {
