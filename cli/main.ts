@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
 // Entry of the `coc` binary (bun build --compile cli/main.ts).
+import "./production.ts";
 import { processIO } from "./io.ts";
 import { runCli } from "./program.ts";
 

@@ -40,6 +40,12 @@ export interface RewardsConfig {
   freezeCap: number;
 }
 
+/** So many attempts per window, e.g. `10/1h`: past the limit, further attempts wait for the window to end. */
+export interface RateRule {
+  limit: number;
+  windowMs: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -55,6 +61,14 @@ export interface Config {
   oauthRedirectUris: readonly string[];
   /** Proxies whose X-Forwarded-For is believed: IP addresses, or "loopback". */
   trustedProxies: readonly string[];
+  /** The public base URL clients reach this server at (links; HSTS when https), or null. */
+  publicUrl: string | null;
+  /** Password registrations allowed per client address. */
+  registrationsPerAddress: RateRule;
+  /** OAuth sign-ins that may be started per client address. */
+  oauthStartsPerAddress: RateRule;
+  /** Referral rewards one referrer may receive in 24 hours (the people who redeem always get theirs). */
+  referralDailyCap: number;
   github: GithubConfig | null;
   google: GoogleConfig | null;
   discord: DiscordConfig | null;
@@ -92,6 +106,16 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const DURATION = /^(\d+)(s|m|h|d)?$/;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** Parses `10/1h` (10 per hour), `60/10m` … into a limit and a window. */
+export function parseRate(variable: string, text: string): RateRule {
+  const [count, per, ...rest] = text.split("/");
+  const limit = /^\d+$/.test(count?.trim() ?? "") ? Number(count) : Number.NaN;
+  if (per === undefined || rest.length > 0 || !Number.isSafeInteger(limit) || limit < 1) {
+    throw new ConfigError(variable, `expected a count per duration like 10/1h, got "${text}"`);
+  }
+  return { limit, windowMs: parseDuration(variable, per) * 1000 };
+}
 
 /** Parses `90`, `90s`, `15m`, `12h`, `30d` into seconds. */
 export function parseDuration(variable: string, text: string): number {
@@ -176,6 +200,21 @@ function parseRedirectUris(variable: string, text: string | undefined): string[]
     if (url.hash) throw new ConfigError(variable, `"${item}" must not have a fragment`);
     return url.href;
   });
+}
+
+/** COC_PUBLIC_URL: an absolute http(s) base URL without query or fragment; kept without a trailing slash. */
+function parsePublicUrl(variable: string, text: string | undefined): string | null {
+  if (text === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(variable, `expected an absolute URL like https://coc.example.com, got "${text}"`);
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.username || url.password || url.search || url.hash) {
+    throw new ConfigError(variable, `expected an http(s) URL with no credentials, query or fragment, got "${text}"`);
+  }
+  return url.href.replace(/\/+$/, "");
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
@@ -296,6 +335,10 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
     corsOrigins: Object.freeze(parseOrigins("COC_CORS_ORIGINS", env.COC_CORS_ORIGINS)),
     oauthRedirectUris: Object.freeze(parseRedirectUris("COC_OAUTH_REDIRECT_URIS", env.COC_OAUTH_REDIRECT_URIS)),
     trustedProxies: Object.freeze(parseProxies("COC_TRUSTED_PROXIES", env.COC_TRUSTED_PROXIES)),
+    publicUrl: parsePublicUrl("COC_PUBLIC_URL", value(env, "COC_PUBLIC_URL")),
+    registrationsPerAddress: Object.freeze(parseRate("COC_REGISTRATIONS_PER_ADDRESS", value(env, "COC_REGISTRATIONS_PER_ADDRESS") ?? "10/1h")),
+    oauthStartsPerAddress: Object.freeze(parseRate("COC_OAUTH_STARTS_PER_ADDRESS", value(env, "COC_OAUTH_STARTS_PER_ADDRESS") ?? "60/10m")),
+    referralDailyCap: positiveInt("COC_REFERRAL_DAILY_CAP", 10, 0),
     github: github && { clientId: github.id, clientSecret: github.secret, webUrl: githubWebUrl, apiUrl: githubApiUrl },
     google: google && { clientId: google.id, clientSecret: google.secret, issuer: googleIssuer },
     discord: discord && { clientId: discord.id, clientSecret: discord.secret, baseUrl: discordBaseUrl },

@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
-import { AuthService, type LoginThrottles } from "./auth/auth-service.ts";
+import { AuthService } from "./auth/auth-service.ts";
+import type { LoginThrottles } from "./auth/login-gate.ts";
 import { OAuthService } from "./auth/oauth-service.ts";
 import { type PasswordCost, PasswordHasher } from "./auth/password.ts";
 import { TokenService } from "./auth/token-service.ts";
@@ -71,6 +72,8 @@ export interface ContextOverrides {
   providerTimeoutMs?: number;
   razorpayTimeoutMs?: number;
   loginThrottles?: LoginThrottles;
+  /** Most OAuth sign-ins pending at once (tests use a small one). */
+  maxPendingSignIns?: number;
   chat?: Partial<HubOptions>;
 }
 
@@ -114,7 +117,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     users,
     profiles,
     xp,
-    referrals: new ReferralService({ db, clock, xp }),
+    referrals: new ReferralService({ db, clock, xp, dailyCap: config.referralDailyCap }),
     rewards: new RewardsService({ db, clock, xp, config: config.rewards }),
     payments: new PaymentService({ db, clock, log, xp, packages: config.packages, gateway: providers.razorpay }),
     chat,
@@ -122,12 +125,23 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       chat,
       clock,
       log,
-      allowed: (userId) => users.findById(userId)?.disabled === false,
+      refusal: (caller) => tokens.refusal(caller),
+      authenticate: (token) => tokens.userOf(tokens.verifyAccess(token)),
       options: { rate: config.chatRate, ...overrides.chat },
     }),
     passwords,
     tokens,
-    auth: new AuthService({ db, clock, log, users, profiles, tokens, passwords, throttles: overrides.loginThrottles }),
+    auth: new AuthService({
+      db,
+      clock,
+      log,
+      users,
+      profiles,
+      tokens,
+      passwords,
+      throttles: overrides.loginThrottles,
+      registrationsPerAddress: config.registrationsPerAddress,
+    }),
     oauth: new OAuthService({
       db,
       clock,
@@ -137,6 +151,8 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       profiles,
       tokens,
       redirectUris: config.oauthRedirectUris,
+      startsPerAddress: config.oauthStartsPerAddress,
+      maxPending: overrides.maxPendingSignIns,
     }),
   };
   return {

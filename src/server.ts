@@ -12,10 +12,30 @@ export interface RunningServer {
    * (for at most `drainMs`, then cut them), then close the database. Safe to call twice.
    */
   stop(options?: { drainMs?: number }): Promise<void>;
+  /** The periodic upkeep, run now (it also runs every SWEEP_INTERVAL_MS). */
+  sweep(): void;
 }
 
-/** How often the chat looks for sockets of disabled users. */
+/** How often the periodic upkeep runs (see `sweep`). */
 export const SWEEP_INTERVAL_MS = 15_000;
+
+/**
+ * The periodic upkeep of a running server: closes chat sockets whose account was disabled, whose
+ * token expired or whose session was signed out; deletes expired OAuth states; forgets expired
+ * throttle windows. Each part reads the clock, so a test runs it at any time it likes.
+ */
+export function sweep(ctx: AppContext): void {
+  const { chatHub, oauth, auth } = ctx.services;
+  try {
+    chatHub.sweep();
+    const purged = oauth.purgeExpired();
+    if (purged > 0) ctx.log.debug("expired sign-in states purged", { purged });
+    auth.pruneThrottles();
+  } catch (error) {
+    // A locked or closing database must not stop the next sweep.
+    ctx.log.error("periodic sweep failed", { error });
+  }
+}
 
 /** How long requests in flight get to finish on shutdown before they are cut. */
 export const DEFAULT_DRAIN_MS = 10_000;
@@ -39,11 +59,12 @@ export function startServer(ctx: AppContext, app: AnyElysia, listen: { port: num
     server.publish(topic, data);
   });
   // Sockets of users disabled by an admin (possibly from another process) are closed within this period.
-  const sweeper = setInterval(() => chatHub.sweep(), SWEEP_INTERVAL_MS);
+  const sweeper = setInterval(() => sweep(ctx), SWEEP_INTERVAL_MS);
   let stopping: Promise<void> | undefined;
   return {
     url: server.url,
     server,
+    sweep: () => sweep(ctx),
     stop({ drainMs = DEFAULT_DRAIN_MS } = {}) {
       stopping ??= (async () => {
         ctx.log.info("shutting down", { pending_requests: server.pendingRequests, open_connections: ctx.connections.size });

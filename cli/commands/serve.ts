@@ -15,7 +15,11 @@ export function serveCommand(program: Command, io: CliIO, running: () => void): 
     )
     .action(async (options: Record<string, unknown>) => {
       // The HTTP stack (Elysia, the docs) loads only for serve: admin commands start faster.
-      const [{ createApp }, { DOCS_PATH }] = await Promise.all([import("../../src/app.ts"), import("../../src/http/docs.ts")]);
+      const [{ createApp }, { DOCS_PATH }, { isProduction }] = await Promise.all([
+        import("../../src/app.ts"),
+        import("../../src/http/docs.ts"),
+        import("elysia/error"),
+      ]);
       const config = loadConfig(io.env, configFlags(options), io.cwd);
       const ctx = createContext(config);
       let server: ReturnType<typeof startServer>;
@@ -30,6 +34,8 @@ export function serveCommand(program: Command, io: CliIO, running: () => void): 
         url: server.url.href,
         docs: new URL(DOCS_PATH, server.url).href,
         database: config.database,
+        // Elysia's own verdict: development mode would print request bodies into validation errors.
+        mode: isProduction ? "production" : "development",
       });
       stopOnSignals({
         source: io.signals,

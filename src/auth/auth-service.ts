@@ -5,37 +5,17 @@ import type { Logger } from "../log.ts";
 import type { ProfileService, PublicProfile } from "../users/profile-service.ts";
 import type { UserService } from "../users/user-service.ts";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, type PasswordHasher } from "./password.ts";
-import { FailureThrottle, type ThrottleRule } from "./throttle.ts";
-import type { TokenPair, TokenService } from "./token-service.ts";
+import type { RateRule } from "../config.ts";
+import { type Admission, LoginGate, type LoginThrottles } from "./login-gate.ts";
+import { AttemptLimiter } from "./throttle.ts";
+import type { TokenPair, TokenService, TokenUser } from "./token-service.ts";
 
 /** Who is calling, as every guarded route and the WebSocket upgrade see it. */
-export interface Caller {
-  id: number;
-  username: string;
-  role: "user" | "admin";
-}
+export type Caller = TokenUser;
 
 export interface SessionAnswer extends TokenPair {
   user: PublicProfile;
 }
-
-export interface LoginThrottles {
-  /** Failed logins for one login name (username or email) from one address. */
-  perLogin: ThrottleRule;
-  /**
-   * Failed logins for one login name from all addresses together: looser, so that one attacker
-   * cannot lock the owner out from elsewhere, yet guessing spread over many addresses still stops.
-   */
-  perLoginTotal: ThrottleRule;
-  /** Failed logins per client address; generous, since many people can share one address. */
-  perIp: ThrottleRule;
-}
-
-export const DEFAULT_LOGIN_THROTTLES: LoginThrottles = {
-  perLogin: { limit: 10, windowMs: 15 * 60_000 },
-  perLoginTotal: { limit: 50, windowMs: 15 * 60_000 },
-  perIp: { limit: 100, windowMs: 15 * 60_000 },
-};
 
 const badCredentials = () => new AppError("unauthorized", "invalid_credentials", "Wrong login or password");
 
@@ -49,9 +29,8 @@ function checkPassword(password: string): void {
 
 /** Registration, password login, token refresh and logout, and resolving a bearer token. */
 export class AuthService {
-  readonly #perLogin: FailureThrottle;
-  readonly #perLoginTotal: FailureThrottle;
-  readonly #perIp: FailureThrottle;
+  readonly #logins: LoginGate;
+  readonly #registrations: AttemptLimiter;
 
   constructor(
     private readonly deps: {
@@ -63,17 +42,28 @@ export class AuthService {
       tokens: TokenService;
       passwords: PasswordHasher;
       throttles?: LoginThrottles;
+      registrationsPerAddress: RateRule;
     },
   ) {
-    const throttles = deps.throttles ?? DEFAULT_LOGIN_THROTTLES;
-    this.#perLogin = new FailureThrottle(deps.clock, throttles.perLogin);
-    this.#perLoginTotal = new FailureThrottle(deps.clock, throttles.perLoginTotal);
-    this.#perIp = new FailureThrottle(deps.clock, throttles.perIp);
+    this.#logins = new LoginGate(deps.clock, deps.throttles);
+    this.#registrations = new AttemptLimiter(deps.clock, deps.registrationsPerAddress);
   }
 
-  /** Creates a password account (with its profile) and signs it in. */
-  async register(input: { username: string; email: string; password: string }): Promise<SessionAnswer> {
+  /**
+   * Creates a password account (with its profile) and signs it in. A malformed or taken name or
+   * address is refused first (400/409, not counted); then the attempt counts against the client
+   * address's registrations (429 `too_many_registrations` past COC_REGISTRATIONS_PER_ADDRESS),
+   * before the password is hashed.
+   */
+  async register(input: { username: string; email: string; password: string }, address: string): Promise<SessionAnswer> {
     checkPassword(input.password);
+    this.deps.users.checkAvailable(input);
+    const wait = this.#registrations.take(address);
+    if (wait > 0) {
+      throw new AppError("rate_limited", "too_many_registrations", "Too many accounts were created from your address; try again later", {
+        retryAfterSeconds: wait / 1000,
+      });
+    }
     const passwordHash = await this.deps.passwords.hash(input.password);
     const { userId, pair } = writeTransaction(this.deps.db, (tx) => {
       const user = this.deps.users.create({ username: input.username, email: input.email, passwordHash }, tx);
@@ -85,35 +75,33 @@ export class AuthService {
 
   /**
    * Password login by username or email. An unknown login and a wrong password get the same 401
-   * after the same work (a dummy hash is checked). Repeated failures — for a login from one
-   * address, for a login from everywhere, from one address — are refused with 429 and
-   * Retry-After, before any password is checked.
+   * after the same work (a dummy hash is checked). Every attempt is admitted by the login gate
+   * before any hashing (429 `too_many_attempts` with Retry-After): the attacker's address is
+   * locked, not the account (see LoginGate).
    */
-  async login(input: { login: string; password: string }, ip: string): Promise<SessionAnswer> {
+  async login(input: { login: string; password: string }, address: string): Promise<SessionAnswer> {
     const loginKey = input.login.trim().toLowerCase();
-    const fromHere = `${loginKey}\n${ip}`;
-    const wait = Math.max(this.#perLogin.retryAfterMs(fromHere), this.#perLoginTotal.retryAfterMs(loginKey), this.#perIp.retryAfterMs(ip));
-    if (wait > 0) {
-      throw new AppError("rate_limited", "too_many_attempts", "Too many failed logins; try again later", {
-        retryAfterSeconds: wait / 1000,
-      });
-    }
-    // No account, no password on it (OAuth only), or an absurdly long guess: the same dummy work.
     const user = this.deps.users.findByLogin(loginKey);
+    // One key per account, whichever of its names was typed; unknown logins keyed by their text.
+    const admission: Admission = this.#logins.admit(user ? `account:${user.id}` : `login:${loginKey}`, address);
+    // No account, no password on it (OAuth only), or an absurdly long guess: the same dummy work.
     const hash = input.password.length <= MAX_PASSWORD_LENGTH ? user?.passwordHash : null;
     const ok = hash ? await this.deps.passwords.verify(input.password, hash) : await this.deps.passwords.verifyDummy(input.password.slice(0, MAX_PASSWORD_LENGTH));
     if (!ok || !user) {
-      this.#perLogin.recordFailure(fromHere);
-      this.#perLoginTotal.recordFailure(loginKey);
-      this.#perIp.recordFailure(ip);
-      this.deps.log.info("login failed", { ip });
+      this.deps.log.info("login failed", { ip: address });
       throw badCredentials();
     }
+    admission.succeeded();
     if (user.disabled) throw new AppError("forbidden", "account_disabled", "This account is disabled");
-    this.#perLogin.reset(fromHere);
     const pair = this.deps.tokens.issue(user);
     this.deps.log.info("user logged in", { user_id: user.id, method: "password" });
     return { user: this.deps.profiles.publicProfile(user.id), ...pair };
+  }
+
+  /** Forgets expired throttle windows (the server's periodic sweep). */
+  pruneThrottles(): void {
+    this.#logins.prune();
+    this.#registrations.prune();
   }
 
   refresh(refreshToken: string): TokenPair {

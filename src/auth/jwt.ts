@@ -15,9 +15,16 @@ export interface AccessClaims {
   role: "user" | "admin";
   iat: number;
   exp: number;
+  /** Not before (seconds); honoured when present. */
+  nbf?: number;
+  /** The session (refresh-token family) the token was issued for: logging it out ends the token too. */
+  sid?: string;
 }
 
-export type JwtFailure = "malformed" | "bad_signature" | "expired";
+export type JwtFailure = "malformed" | "bad_signature" | "expired" | "not_yet_valid";
+
+/** How far our clock may lag the issuer's: an `iat` or `nbf` later than this is refused. */
+export const CLOCK_LEEWAY_SECONDS = 60;
 
 export type JwtResult = { ok: true; claims: AccessClaims } | { ok: false; reason: JwtFailure };
 
@@ -43,8 +50,9 @@ function decodeJson(segment: string): unknown {
 }
 
 /**
- * Verifies signature (constant-time), algorithm (HS256 only: "none" and asymmetric tricks are
- * refused) and expiry against `nowSeconds`.
+ * Verifies signature (constant-time, and only in its one canonical encoding: flipping the spare
+ * bits of the last character is a different token), algorithm (HS256 only: "none" and asymmetric
+ * tricks are refused), expiry, `nbf`, and an `iat` no later than a minute ahead, against `nowSeconds`.
  */
 export function verifyJwt(token: string, secret: string, nowSeconds: number): JwtResult {
   const parts = token.split(".");
@@ -56,17 +64,24 @@ export function verifyJwt(token: string, secret: string, nowSeconds: number): Jw
   }
   const expected = hmac(secret, `${headerPart}.${payloadPart}`);
   const given = Buffer.from(signaturePart, "base64url");
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: "bad_signature" };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected) || given.toString("base64url") !== signaturePart) {
+    return { ok: false, reason: "bad_signature" };
+  }
   const claims = decodeJson(payloadPart) as Partial<AccessClaims> | undefined;
   if (
     !claims ||
     typeof claims.sub !== "string" ||
     (claims.role !== "user" && claims.role !== "admin") ||
     typeof claims.exp !== "number" ||
-    typeof claims.iat !== "number"
+    typeof claims.iat !== "number" ||
+    (claims.nbf !== undefined && typeof claims.nbf !== "number") ||
+    (claims.sid !== undefined && typeof claims.sid !== "string")
   ) {
     return { ok: false, reason: "malformed" };
   }
   if (claims.exp <= nowSeconds) return { ok: false, reason: "expired" };
+  if (claims.iat > nowSeconds + CLOCK_LEEWAY_SECONDS || (claims.nbf ?? 0) > nowSeconds + CLOCK_LEEWAY_SECONDS) {
+    return { ok: false, reason: "not_yet_valid" };
+  }
   return { ok: true, claims: claims as AccessClaims };
 }

@@ -1,8 +1,9 @@
-import { and, eq, lt } from "drizzle-orm";
+import { and, asc, count, eq, inArray, lte } from "drizzle-orm";
 import * as oauth from "oauth4webapi";
 import type { Clock } from "../clock.ts";
+import type { RateRule } from "../config.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
-import { identities, oauthStates } from "../db/schema.ts";
+import { identities, oauthStates, users } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import { sha256Hex } from "../hash.ts";
 import type { Logger } from "../log.ts";
@@ -10,13 +11,27 @@ import { type OAuthProfile, type OAuthProvider, PROVIDER_NAMES, type ProviderNam
 import type { ProfileService } from "../users/profile-service.ts";
 import { emailProblem } from "../users/rules.ts";
 import type { User, UserService } from "../users/user-service.ts";
-import type { SessionAnswer } from "./auth-service.ts";
+import type { Caller, SessionAnswer } from "./auth-service.ts";
+import { AttemptLimiter } from "./throttle.ts";
 import type { TokenService } from "./token-service.ts";
 
 const disabled = () => new AppError("forbidden", "account_disabled", "This account is disabled");
 
 /** How long a started sign-in may wait for its callback. */
 export const STATE_TTL_MS = 10 * 60_000;
+
+/**
+ * Most sign-ins pending at once. Each address may start only so many (COC_OAUTH_STARTS_PER_ADDRESS);
+ * this bounds the table against a flood from many addresses: past it the oldest are dropped.
+ */
+export const MAX_PENDING_SIGN_INS = 50_000;
+
+export interface OAuthAnswer extends SessionAnswer {
+  /** True when this sign-in created the account. */
+  created: boolean;
+  /** True when this sign-in joined the provider to an existing account. */
+  linked: boolean;
+}
 
 export interface ProviderInfo {
   name: ProviderName;
@@ -46,8 +61,14 @@ export class OAuthService {
       profiles: ProfileService;
       tokens: TokenService;
       redirectUris: readonly string[];
+      startsPerAddress: RateRule;
+      maxPending?: number;
     },
-  ) {}
+  ) {
+    this.#starts = new AttemptLimiter(deps.clock, deps.startsPerAddress);
+  }
+
+  readonly #starts: AttemptLimiter;
 
   /** The providers that are configured (the others are off). */
   list(): ProviderInfo[] {
@@ -60,11 +81,19 @@ export class OAuthService {
   /**
    * Starts a sign-in: stores a fresh state (10 minutes, single use) with its PKCE verifier and
    * answers the provider URL to send the browser to. `redirectUri` must be on the allow-list;
-   * without one, the first allowed URI is used.
+   * without one, the first allowed URI is used. With `linkUserId` (a signed-in user joining the
+   * provider to their account) the state records who started it. Each client address may start
+   * COC_OAUTH_STARTS_PER_ADDRESS sign-ins (429 `too_many_sign_ins`).
    */
-  async start(name: string, redirectUri?: string): Promise<{ url: string; state: string }> {
+  async start(name: string, options: { redirectUri?: string; linkUserId?: number | null }, address: string): Promise<{ url: string; state: string }> {
     const provider = this.#provider(name);
-    const redirect = this.#redirectUri(redirectUri);
+    const redirect = this.#redirectUri(options.redirectUri);
+    const wait = this.#starts.take(address);
+    if (wait > 0) {
+      throw new AppError("rate_limited", "too_many_sign_ins", "Too many sign-ins were started from your address; try again later", {
+        retryAfterSeconds: wait / 1000,
+      });
+    }
     const state = oauth.generateRandomState();
     const codeVerifier = oauth.generateRandomCodeVerifier();
     const nonce = provider.usesNonce ? oauth.generateRandomNonce() : null;
@@ -76,7 +105,7 @@ export class OAuthService {
     });
     const now = this.deps.clock.now();
     writeTransaction(this.deps.db, (tx) => {
-      tx.delete(oauthStates).where(lt(oauthStates.expiresAt, now)).run();
+      this.#purgeExpired(tx, now);
       tx.insert(oauthStates)
         .values({
           stateHash: sha256Hex(state),
@@ -84,22 +113,34 @@ export class OAuthService {
           codeVerifier,
           nonce,
           redirectUri: redirect,
+          linkUserId: options.linkUserId ?? null,
           createdAt: now,
           expiresAt: new Date(now.getTime() + STATE_TTL_MS),
         })
         .run();
+      const pending = tx.select({ n: count() }).from(oauthStates).get()?.n ?? 0;
+      const excess = pending - (this.deps.maxPending ?? MAX_PENDING_SIGN_INS);
+      if (excess > 0) {
+        const oldest = tx.select({ hash: oauthStates.stateHash }).from(oauthStates).orderBy(asc(oauthStates.expiresAt)).limit(excess);
+        tx.delete(oauthStates).where(inArray(oauthStates.stateHash, oldest)).run();
+        this.deps.log.warn("too many sign-ins pending: the oldest were dropped", { dropped: excess });
+      }
     });
     return { url: url.href, state };
   }
 
   /**
    * Finishes a sign-in. The state is consumed first (unknown, expired, reused or another
-   * provider's: 400 `invalid_state`); the provider is called outside any transaction; a provider
-   * failure creates nothing. Answers tokens, the public profile and whether the user is new.
+   * provider's: 400 `invalid_state`); a state started to link an account is finished only by that
+   * account (`callerOf` reads the callback's bearer token; anyone else: 403 `link_not_yours`). The
+   * provider is called outside any transaction; a provider failure creates nothing.
    */
-  async finish(name: string, input: { code: string; state: string }): Promise<SessionAnswer & { created: boolean }> {
+  async finish(name: string, input: { code: string; state: string }, callerOf: () => Caller | null): Promise<OAuthAnswer> {
     const provider = this.#provider(name);
     const pending = this.#consumeState(provider.name, input.state);
+    if (pending.linkUserId !== null && callerOf()?.id !== pending.linkUserId) {
+      throw new AppError("forbidden", "link_not_yours", "This sign-in was started to link another account; finish it signed in as that account");
+    }
     const profile = await provider.fetchProfile({
       code: input.code,
       state: input.state,
@@ -108,7 +149,8 @@ export class OAuthService {
       nonce: pending.nonce,
     });
     const { signIn, pair } = writeTransaction(this.deps.db, (tx) => {
-      const signIn = this.#signIn(tx, provider.name, profile);
+      const signIn =
+        pending.linkUserId === null ? this.#signIn(tx, provider.name, profile) : this.#link(tx, provider.name, profile, pending.linkUserId);
       return { signIn, pair: this.deps.tokens.issue(signIn.user, tx) };
     });
     this.deps.log.info("user logged in", {
@@ -117,7 +159,17 @@ export class OAuthService {
       created: signIn.created,
       linked: signIn.linked,
     });
-    return { user: this.deps.profiles.publicProfile(signIn.user.id), ...pair, created: signIn.created };
+    return { user: this.deps.profiles.publicProfile(signIn.user.id), ...pair, created: signIn.created, linked: signIn.linked };
+  }
+
+  /** Deletes expired states and forgets expired throttle windows (the server's periodic sweep). */
+  purgeExpired(): number {
+    this.#starts.prune();
+    return writeTransaction(this.deps.db, (tx) => this.#purgeExpired(tx, this.deps.clock.now()));
+  }
+
+  #purgeExpired(tx: Tx, now: Date): number {
+    return tx.delete(oauthStates).where(lte(oauthStates.expiresAt, now)).returning({ hash: oauthStates.stateHash }).all().length;
   }
 
   #provider(name: string): OAuthProvider {
@@ -158,42 +210,29 @@ export class OAuthService {
     return row;
   }
 
-  /** Find by identity, else link by verified email, else create. Runs inside one write transaction. */
+  /**
+   * Find by identity, else link by email when both sides vouch for it, else create. Runs inside
+   * one write transaction. An account's address counts as vouched for only when a provider
+   * verified it: a password account's never is, so pre-registering someone's address cannot hand
+   * you their later OAuth sign-ins.
+   */
   #signIn(tx: Tx, provider: ProviderName, profile: OAuthProfile): SignIn {
-    const now = this.deps.clock.now();
-    const known = tx
-      .select()
-      .from(identities)
-      .where(and(eq(identities.provider, provider), eq(identities.providerUserId, profile.providerUserId)))
-      .get();
-    if (known) {
-      const user = this.deps.users.findById(known.userId, tx);
-      if (!user) throw new AppError("unauthorized", "invalid_credentials", "The account is gone");
-      if (user.disabled) throw disabled();
-      tx.update(identities)
-        .set({ email: profile.email, emailVerified: profile.emailVerified, lastLoginAt: now })
-        .where(eq(identities.id, known.id))
-        .run();
-      return { user, created: false, linked: false };
+    const known = this.#knownIdentity(tx, provider, profile);
+    if (known) return { user: this.#touch(tx, known, profile), created: false, linked: false };
+    const identity = this.#identity(provider, profile);
+    const vouched = profile.email && profile.emailVerified && !emailProblem(profile.email) ? profile.email : null;
+    const owner = vouched ? this.deps.users.findByEmail(vouched, tx) : undefined;
+    if (owner?.emailVerified) {
+      if (owner.disabled) throw disabled();
+      this.deps.users.linkIdentity(tx, owner.id, identity);
+      return { user: owner, created: false, linked: true };
     }
-    const identity = {
-      provider,
-      providerUserId: profile.providerUserId,
-      email: profile.email,
-      emailVerified: profile.emailVerified,
-    };
-    // An unverified address proves nothing about who owns the matching account: never link on it.
-    if (profile.email && profile.emailVerified) {
-      const owner = this.deps.users.findByEmail(profile.email, tx);
-      if (owner) {
-        if (owner.disabled) throw disabled();
-        this.deps.users.linkIdentity(tx, owner.id, identity);
-        return { user: owner, created: false, linked: true };
-      }
+    if (owner) {
+      this.deps.log.warn("an account that never verified this email has it: not linked, a new account is made", { user_id: owner.id, provider });
     }
-    // A verified address no account has (the search above) becomes the new account's; an
-    // unverified or malformed one is kept on the identity only.
-    const email = profile.email && profile.emailVerified && !emailProblem(profile.email) ? profile.email : null;
+    // A verified address no account has becomes the new account's; one that an unverified account
+    // holds, an unverified or a malformed one is kept on the identity only.
+    const email = vouched && !owner ? vouched : null;
     const user = this.deps.users.create(
       {
         username: this.deps.users.freeUsername(tx, profile.login),
@@ -205,5 +244,50 @@ export class OAuthService {
       tx,
     );
     return { user, created: true, linked: false };
+  }
+
+  /**
+   * Joins the provider identity to `userId`, who started this sign-in signed in. An identity
+   * already joined to another account → 409 `identity_linked_elsewhere`; to this one, a plain
+   * sign-in. A verified provider address equal to the account's marks the account's verified.
+   */
+  #link(tx: Tx, provider: ProviderName, profile: OAuthProfile, userId: number): SignIn {
+    const known = this.#knownIdentity(tx, provider, profile);
+    if (known && known.userId !== userId) {
+      throw new AppError("conflict", "identity_linked_elsewhere", `This ${provider} account is already joined to another account`);
+    }
+    if (known) return { user: this.#touch(tx, known, profile), created: false, linked: false };
+    const user = this.deps.users.findById(userId, tx);
+    if (!user) throw new AppError("unauthorized", "invalid_credentials", "The account is gone");
+    if (user.disabled) throw disabled();
+    this.deps.users.linkIdentity(tx, user.id, this.#identity(provider, profile));
+    if (profile.emailVerified && profile.email && user.email?.toLowerCase() === profile.email.toLowerCase() && !user.emailVerified) {
+      tx.update(users).set({ emailVerified: true, updatedAt: this.deps.clock.now() }).where(eq(users.id, user.id)).run();
+    }
+    return { user, created: false, linked: true };
+  }
+
+  #knownIdentity(tx: Tx, provider: ProviderName, profile: OAuthProfile) {
+    return tx
+      .select()
+      .from(identities)
+      .where(and(eq(identities.provider, provider), eq(identities.providerUserId, profile.providerUserId)))
+      .get();
+  }
+
+  /** The user of a known identity, refreshing what the provider says of it now. */
+  #touch(tx: Tx, known: { id: number; userId: number }, profile: OAuthProfile): User {
+    const user = this.deps.users.findById(known.userId, tx);
+    if (!user) throw new AppError("unauthorized", "invalid_credentials", "The account is gone");
+    if (user.disabled) throw disabled();
+    tx.update(identities)
+      .set({ email: profile.email, emailVerified: profile.emailVerified, lastLoginAt: this.deps.clock.now() })
+      .where(eq(identities.id, known.id))
+      .run();
+    return user;
+  }
+
+  #identity(provider: ProviderName, profile: OAuthProfile) {
+    return { provider, providerUserId: profile.providerUserId, email: profile.email, emailVerified: profile.emailVerified };
   }
 }

@@ -1,5 +1,6 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
+import { accessTokenOf } from "../http/auth-guard.ts";
 import { clientAddressResolver } from "../http/client-address.ts";
 import { Problem } from "../http/schemas.ts";
 import {
@@ -23,8 +24,8 @@ export function authRoutes(ctx: AppContext) {
   const { auth, oauth } = ctx.services;
   const clientIp = clientAddressResolver(ctx.config.trustedProxies);
   return new Elysia({ prefix: "/api/auth" })
-    .post("/register/", async ({ body, set }) => {
-      const session = await auth.register(body);
+    .post("/register/", async ({ body, set, request, server }) => {
+      const session = await auth.register(body, clientIp(server, request));
       set.status = 201;
       return session;
     }, {
@@ -62,25 +63,37 @@ export function authRoutes(ctx: AppContext) {
       response: { 200: ProviderList },
       detail: { tags, summary: "The OAuth providers configured on this server" },
     })
-    .get("/:provider/", ({ params, query }) => oauth.start(params.provider, query.redirect_uri), {
+    .get("/:provider/", ({ params, query, request, server }) => {
+      const linkUserId = query.link ? auth.authenticate(accessTokenOf(request)).id : null;
+      return oauth.start(params.provider, { redirectUri: query.redirect_uri, linkUserId }, clientIp(server, request));
+    }, {
       params: ProviderParams,
       query: OAuthStartQuery,
-      response: { 200: OAuthStart, 400: Problem, 404: Problem, 502: Problem },
+      response: { 200: OAuthStart, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 429: Problem, 502: Problem },
       detail: {
         tags,
         summary: "Start an OAuth sign-in (GitHub, Google, Discord)",
-        description: "Send the browser to `url`. The provider redirects to `redirect_uri` with `code` and `state`; POST them to the callback. 404 `provider_not_configured` when the provider is off.",
+        description:
+          "Send the browser to `url`. The provider redirects to `redirect_uri` with `code` and `state`; POST them to the callback. 404 `provider_not_configured` when the provider is off; 429 `too_many_sign_ins` past the starts allowed per client address. With `link=true` and a bearer token, the sign-in joins the provider to the caller's own account (401 without a valid token).",
       },
     })
-    .post("/:provider/callback/", ({ params, body }) => oauth.finish(params.provider, body), {
+    .post("/:provider/callback/", ({ params, body, request }) => {
+      // Read only for a state started to link an account: a stale token sent along with an
+      // ordinary sign-in must not break it.
+      const callerOf = () => {
+        const token = accessTokenOf(request);
+        return token ? auth.authenticate(token) : null;
+      };
+      return oauth.finish(params.provider, body, callerOf);
+    }, {
       params: ProviderParams,
       body: OAuthCallbackBody,
-      response: { 200: OAuthSession, 400: Problem, 403: Problem, 404: Problem, 502: Problem },
+      response: { 200: OAuthSession, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 502: Problem },
       detail: {
         tags,
         summary: "Finish an OAuth sign-in",
         description:
-          "Exchanges the code (PKCE), then signs in the user of this identity, or links the account whose email the provider verified, or creates one. 400 `invalid_state` for an unknown, expired or reused state; 400 `invalid_code` when the provider refuses the code; 502 when the provider fails or times out.",
+          "Exchanges the code (PKCE), then signs in the user of this identity; or joins an existing account by email when both the provider and that account verified the address (a password account's address never counts as verified); or creates an account. A state started with `link=true` is finished only with the bearer token of the account that started it (403 `link_not_yours`) and joins the provider to it (409 `identity_linked_elsewhere` when another account has it). 400 `invalid_state` for an unknown, expired or reused state; 400 `invalid_code` when the provider refuses the code; 502 when the provider fails or times out.",
       },
     });
 }

@@ -34,7 +34,12 @@ const tokenFields = {
 export const TokenPair = t.Object(tokenFields, { title: "TokenPair" });
 export const Session = t.Object({ user: PublicProfile, ...tokenFields }, { title: "Session" });
 export const OAuthSession = t.Object(
-  { user: PublicProfile, ...tokenFields, created: t.Boolean({ description: "True when this sign-in created the account" }) },
+  {
+    user: PublicProfile,
+    ...tokenFields,
+    created: t.Boolean({ description: "True when this sign-in created the account" }),
+    linked: t.Boolean({ description: "True when this sign-in joined the provider to an existing account" }),
+  },
   { title: "OAuthSession" },
 );
 
@@ -42,6 +47,11 @@ export const ProviderParams = t.Object({ provider: t.String({ description: "gith
 
 export const OAuthStartQuery = t.Object({
   redirect_uri: t.Optional(t.String({ description: "Where the provider sends the browser back; must be on COC_OAUTH_REDIRECT_URIS" })),
+  link: t.Optional(
+    t.Boolean({
+      description: "true: join this provider to the signed-in caller's account (send the bearer token here and again with the callback)",
+    }),
+  ),
 });
 
 export const OAuthStart = t.Object(

@@ -1,49 +1,73 @@
 import type { Clock } from "../clock.ts";
-
-export interface ThrottleRule {
-  /** Failures allowed within the window before further attempts are refused. */
-  limit: number;
-  windowMs: number;
-}
+import type { RateRule } from "../config.ts";
 
 interface Window {
   startedAt: number;
-  failures: number;
+  attempts: number;
 }
 
 /**
- * Counts failures per key in fixed windows (one window starts at a key's first failure). While a
- * key is over its limit, `retryAfterMs` says how long until it may try again. Memory stays bounded:
- * expired windows are swept as new keys arrive.
+ * Counts attempts per key in fixed windows (a window starts at a key's first attempt). `take`
+ * counts an attempt *before* the work it guards, so any number of concurrent attempts never get
+ * past the limit; an attempt that turned out well can be given back. Memory stays bounded:
+ * expired windows are swept as new keys arrive, and by `prune`.
  */
-export class FailureThrottle {
+export class AttemptLimiter {
   readonly #windows = new Map<string, Window>();
 
   constructor(
     private readonly clock: Clock,
-    private readonly rule: ThrottleRule,
+    readonly rule: RateRule,
     private readonly maxKeys = 100_000,
   ) {}
+
+  /** Counts one attempt for `key` and answers 0; or, at the limit, counts nothing and answers the milliseconds to wait. */
+  take(key: string): number {
+    const wait = this.retryAfterMs(key);
+    if (wait > 0) return wait;
+    const window = this.#live(key);
+    if (window) window.attempts += 1;
+    else {
+      if (this.#windows.size >= this.maxKeys) this.#sweep();
+      this.#windows.set(key, { startedAt: this.clock.now().getTime(), attempts: 1 });
+    }
+    return 0;
+  }
 
   /** Milliseconds until `key` may try again, or 0 when it may try now. */
   retryAfterMs(key: string): number {
     const window = this.#live(key);
-    if (!window || window.failures < this.rule.limit) return 0;
+    if (!window || window.attempts < this.rule.limit) return 0;
     return window.startedAt + this.rule.windowMs - this.clock.now().getTime();
   }
 
-  recordFailure(key: string): void {
+  /** Attempts counted for `key` in its current window. */
+  count(key: string): number {
+    return this.#live(key)?.attempts ?? 0;
+  }
+
+  /** Un-counts one attempt of `key` (it succeeded, so it was no failure). */
+  giveBack(key: string): void {
     const window = this.#live(key);
-    if (window) {
-      window.failures += 1;
-      return;
-    }
-    if (this.#windows.size >= this.maxKeys) this.#sweep();
-    this.#windows.set(key, { startedAt: this.clock.now().getTime(), failures: 1 });
+    if (!window) return;
+    window.attempts -= 1;
+    if (window.attempts <= 0) this.#windows.delete(key);
   }
 
   reset(key: string): void {
     this.#windows.delete(key);
+  }
+
+  /** Forgets expired windows. */
+  prune(): void {
+    const now = this.clock.now().getTime();
+    for (const [key, window] of this.#windows) {
+      if (window.startedAt + this.rule.windowMs <= now) this.#windows.delete(key);
+    }
+  }
+
+  get size(): number {
+    return this.#windows.size;
   }
 
   #live(key: string): Window | undefined {
@@ -56,10 +80,7 @@ export class FailureThrottle {
   }
 
   #sweep(): void {
-    const now = this.clock.now().getTime();
-    for (const [key, window] of this.#windows) {
-      if (window.startedAt + this.rule.windowMs <= now) this.#windows.delete(key);
-    }
+    this.prune();
     // Still full of live windows (an attack from many keys): forget the oldest half.
     if (this.#windows.size >= this.maxKeys) {
       let drop = Math.floor(this.#windows.size / 2);

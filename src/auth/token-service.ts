@@ -19,6 +19,17 @@ export interface TokenOwner {
   role: "user" | "admin";
 }
 
+/** Who an access token speaks for, as the user and the session stand now. */
+export interface TokenUser {
+  id: number;
+  username: string;
+  role: "user" | "admin";
+  /** The session (refresh-token family) the token names; null for tokens issued before sessions were named. */
+  session: string | null;
+  /** When the access token expires. */
+  expiresAt: Date;
+}
+
 function randomToken(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
 }
@@ -41,9 +52,17 @@ export class TokenService {
       refreshTtlSeconds: number;
     },
   ) {
-    // Every authenticated request reads its user: prepare that read once.
+    // Every authenticated request reads its user and whether its session still stands: one
+    // prepared read. A token that names no session (issued before sessions were named) has none to end.
+    const sid = sql.placeholder("sid");
     this.#findUser = deps.db
-      .select({ id: users.id, username: users.username, role: users.role, disabled: users.disabled })
+      .select({
+        id: users.id,
+        username: users.username,
+        role: users.role,
+        disabled: users.disabled,
+        sessionLive: sql<number>`(${sid} IS NULL OR EXISTS (SELECT 1 FROM ${refreshTokens} WHERE ${refreshTokens.familyId} = ${sid} AND ${refreshTokens.revokedAt} IS NULL))`,
+      })
       .from(users)
       .where(eq(users.id, sql.placeholder("id")))
       .prepare();
@@ -97,7 +116,7 @@ export class TokenService {
     });
   }
 
-  /** Checks an access token's signature and expiry against the clock; 401 otherwise. */
+  /** Checks an access token's signature, expiry and times against the clock; 401 otherwise. */
   verifyAccess(token: string): AccessClaims {
     const result = verifyJwt(token, this.deps.secret, Math.floor(this.deps.clock.now().getTime() / 1000));
     if (result.ok) return result.claims;
@@ -105,13 +124,30 @@ export class TokenService {
     throw new AppError("unauthorized", "invalid_token", "The access token is not valid");
   }
 
-  /** The current state of the token's user: a disabled or deleted user is refused. */
-  userOf(claims: AccessClaims): { id: number; username: string; role: "user" | "admin" } {
+  /**
+   * The current state of the token's user and session: a deleted user or an ended session (logged
+   * out, reused refresh token, disabled account) is a 401, a disabled user a 403.
+   */
+  userOf(claims: AccessClaims): TokenUser {
     const id = Number(claims.sub);
-    const user = Number.isSafeInteger(id) ? this.#findUser.get({ id }) : undefined;
+    const user = Number.isSafeInteger(id) ? this.#findUser.get({ id, sid: claims.sid ?? null }) : undefined;
     if (!user) throw new AppError("unauthorized", "invalid_token", "The access token is not valid");
     if (user.disabled) throw new AppError("forbidden", "account_disabled", "This account is disabled");
-    return { id: user.id, username: user.username, role: user.role };
+    if (!user.sessionLive) throw new AppError("unauthorized", "session_ended", "This session has been signed out; sign in again");
+    return { id: user.id, username: user.username, role: user.role, session: claims.sid ?? null, expiresAt: new Date(claims.exp * 1000) };
+  }
+
+  /**
+   * Why a token accepted earlier no longer holds — expired, account gone or disabled, session
+   * signed out — or null while it does. For long-lived connections (chat sockets) checked again later.
+   */
+  refusal(user: TokenUser): string | null {
+    if (user.expiresAt.getTime() <= this.deps.clock.now().getTime()) return "access token expired";
+    const row = this.#findUser.get({ id: user.id, sid: user.session });
+    if (!row) return "account deleted";
+    if (row.disabled) return "account disabled";
+    if (!row.sessionLive) return "signed out";
+    return null;
   }
 
   #addToFamily(tx: Tx, owner: TokenOwner, familyId: string): TokenPair {
@@ -129,7 +165,7 @@ export class TokenService {
       })
       .run();
     const iat = Math.floor(now.getTime() / 1000);
-    const access = signJwt({ sub: String(owner.id), role: owner.role, iat, exp: iat + this.deps.accessTtlSeconds }, this.deps.secret);
+    const access = signJwt({ sub: String(owner.id), role: owner.role, iat, exp: iat + this.deps.accessTtlSeconds, sid: familyId }, this.deps.secret);
     return { access_token: access, refresh_token: refresh, token_type: "Bearer", expires_in: this.deps.accessTtlSeconds };
   }
 

@@ -7,7 +7,7 @@ import { type BucketRule, TokenBuckets } from "./rate-limit.ts";
 
 export const CHAT_TOPIC = "global_chat";
 
-/** 1008 Policy Violation: the account behind a socket was disabled. */
+/** 1008 Policy Violation: the account behind a socket was disabled, or its token expired or was signed out. */
 export const CLOSE_POLICY = 1008;
 
 /** The part of Bun's ServerWebSocket the hub uses (a test can pass its own). */
@@ -35,6 +35,8 @@ export class ChatHub {
   readonly #online = new Map<number, Set<ChatSocket>>();
   readonly #callers = new Map<ChatSocket, Caller>();
   readonly #buckets: TokenBuckets;
+  /** Sockets already told they are rate limited: further frames are dropped unanswered until one gets through. */
+  readonly #toldLimited = new WeakSet<ChatSocket>();
   #publish: Publish | null = null;
 
   constructor(
@@ -42,8 +44,13 @@ export class ChatHub {
       chat: ChatService;
       clock: Clock;
       log: Logger;
-      /** Whether the user may still be here (not disabled). */
-      allowed: (userId: number) => boolean;
+      /**
+       * Why the caller may no longer be here (account disabled, token expired, session signed
+       * out), or null while they may.
+       */
+      refusal: (caller: Caller) => string | null;
+      /** Resolves a fresh access token sent over the socket (`authenticate` frames); throws when bad. */
+      authenticate: (token: string) => Caller;
       options?: Partial<HubOptions>;
     },
   ) {
@@ -97,33 +104,44 @@ export class ChatHub {
 
   /**
    * A frame from a client: `{type: "chat_message", message}` or the original frontend's bare
-   * `{message}`. Bad frames and floods get an `error` frame to the sender alone; a good message is
-   * stored, then broadcast to everyone, the sender included.
+   * `{message}`; `{type: "authenticate", token}` to carry on past the expiry of the token the socket
+   * opened with. Every frame, well-formed or not, spends from the sender's rate limit first: a
+   * flood costs one `rate_limited` answer and no database work. Bad frames get an `error` frame to
+   * the sender alone; a good message is stored, then broadcast to everyone, the sender included.
    */
   receive(socket: ChatSocket, frame: unknown): void {
     const caller = this.#callers.get(socket);
     if (!caller) return;
-    if (!this.deps.allowed(caller.id)) {
-      socket.close(CLOSE_POLICY, "account disabled");
+    const error = (code: string, detail: string, extra: object = {}) => socket.send(JSON.stringify({ type: "error", code, detail, ...extra }));
+    const wait = this.#buckets.take(caller.id);
+    if (wait > 0) {
+      if (!this.#toldLimited.has(socket)) {
+        this.#toldLimited.add(socket);
+        error("rate_limited", "Slow down", { retry_after: Math.ceil(wait * 10) / 10 });
+      }
       return;
     }
-    const error = (code: string, detail: string, extra: object = {}) => socket.send(JSON.stringify({ type: "error", code, detail, ...extra }));
+    this.#toldLimited.delete(socket);
+    const refusal = this.deps.refusal(caller);
+    if (refusal) {
+      socket.close(CLOSE_POLICY, refusal);
+      return;
+    }
     if (frame === null || typeof frame !== "object" || Array.isArray(frame)) {
       error("invalid_frame", "Send a JSON object: {\"type\": \"chat_message\", \"message\": \"…\"}");
       return;
     }
-    const { type, message } = frame as { type?: unknown; message?: unknown };
+    const { type, message, token } = frame as { type?: unknown; message?: unknown; token?: unknown };
+    if (type === "authenticate") {
+      this.#reauthenticate(socket, caller, token);
+      return;
+    }
     if (type !== undefined && type !== "chat_message") {
       error("unknown_type", `Unknown frame type ${JSON.stringify(type)}`);
       return;
     }
     if (message === undefined) {
       error("invalid_message", "message is required");
-      return;
-    }
-    const wait = this.#buckets.take(caller.id);
-    if (wait > 0) {
-      error("rate_limited", "Slow down", { retry_after: Math.ceil(wait * 10) / 10 });
       return;
     }
     try {
@@ -135,18 +153,38 @@ export class ChatHub {
     }
   }
 
-  /** Closes the sockets of users who were disabled meanwhile, and forgets idle rate buckets. */
+  /** A fresh access token of the same user replaces the one the socket opened with. */
+  #reauthenticate(socket: ChatSocket, caller: Caller, token: unknown): void {
+    let fresh: Caller;
+    try {
+      if (typeof token !== "string" || token === "") throw new Error("no token");
+      fresh = this.deps.authenticate(token);
+    } catch {
+      socket.send(JSON.stringify({ type: "error", code: "invalid_token", detail: "The token is not valid; the socket keeps its current one" }));
+      return;
+    }
+    if (fresh.id !== caller.id) {
+      socket.send(JSON.stringify({ type: "error", code: "invalid_token", detail: "The token is another user's" }));
+      return;
+    }
+    this.#callers.set(socket, fresh);
+    socket.send(JSON.stringify({ type: "authenticated", expires_at: fresh.expiresAt.toISOString() }));
+  }
+
+  /**
+   * Closes (1008) the sockets whose account was disabled, whose access token expired or whose
+   * session was signed out meanwhile (possibly from another process), and forgets idle rate buckets.
+   */
   sweep(): number {
     let closed = 0;
-    for (const [userId, sockets] of this.#online) {
-      if (this.deps.allowed(userId)) continue;
-      for (const socket of [...sockets]) {
-        socket.close(CLOSE_POLICY, "account disabled");
-        closed++;
-      }
+    for (const [socket, caller] of [...this.#callers]) {
+      const refusal = this.deps.refusal(caller);
+      if (!refusal) continue;
+      socket.close(CLOSE_POLICY, refusal);
+      closed++;
     }
     this.#buckets.prune();
-    if (closed > 0) this.deps.log.info("closed sockets of disabled users", { sockets: closed });
+    if (closed > 0) this.deps.log.info("closed chat sockets no longer allowed", { sockets: closed });
     return closed;
   }
 }

@@ -26,11 +26,12 @@ Server → client frames (JSON text):
 - \`{"type": "history", "messages": [ChatMessage…]}\`: sent once on connect, the last ${HISTORY_SIZE} messages, oldest first.
 - \`{"type": "user_count", "count": n}\`: to everyone whenever someone joins or leaves (distinct users online).
 - \`{"type": "chat_message", "id", "message", "username", "user_id", "avatar_url", "created_at"}\`: every stored message, to everyone (the sender included).
-- \`{"type": "error", "code", "detail"}\`: to the sender alone; nothing was stored or sent. Codes: \`invalid_frame\` (not a JSON object), \`unknown_type\`, \`invalid_message\`, \`empty_message\`, \`message_too_long\` (over ${MAX_MESSAGE_LENGTH} characters after trimming), \`rate_limited\` (with \`retry_after\` seconds; a burst of 5, then 1 message per second).
+- \`{"type": "error", "code", "detail"}\`: to the sender alone; nothing was stored or sent. Codes: \`invalid_frame\` (not a JSON object), \`unknown_type\`, \`invalid_message\`, \`empty_message\`, \`message_too_long\` (over ${MAX_MESSAGE_LENGTH} characters after trimming), \`invalid_token\` (an \`authenticate\` frame with a bad or another user's token), \`rate_limited\` (with \`retry_after\` seconds). Every frame, good or bad, spends from the sender's rate limit (a burst, then a steady rate per second; by default 5 and 1); the first frame over it gets \`rate_limited\`, later ones are dropped unanswered until one gets through.
+- \`{"type": "authenticated", "expires_at"}\`: the answer to an \`authenticate\` frame.
 
-Client → server: \`{"type": "chat_message", "message": "…"}\` (the bare \`{"message": "…"}\` of the original frontend works too). Control characters are stripped and the text trimmed.
+Client → server: \`{"type": "chat_message", "message": "…"}\` (the bare \`{"message": "…"}\` of the original frontend works too). Control characters are stripped and the text trimmed. \`{"type": "authenticate", "token": "<access_token>"}\`: a fresh token of the same user, to keep the socket open past the expiry of the one it opened with.
 
-Close codes: 1001 server shutting down; 1008 account disabled; 1009 frame over 16 KiB; a client that does not read its messages is disconnected once 1 MiB is waiting for it (slow consumers never hold the room back).`;
+Close codes: 1001 server shutting down; 1008 account disabled, access token expired or session signed out (checked every 15 s and on each message); 1009 frame over 16 KiB; a client that does not read its messages is disconnected once 1 MiB is waiting for it (slow consumers never hold the room back).`;
 
 /** The global chat: the WebSocket room and its history over HTTP. */
 export function chatRoutes(ctx: AppContext) {

@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
 import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import * as schema from "./schema.ts";
 
@@ -25,7 +25,10 @@ export const BUSY_TIMEOUT_MS = 5000;
  * credit survives a power cut.
  */
 export function openDatabase(path: string): OpenDatabase {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (path !== ":memory:") {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    privateFile(path);
+  }
   const sqlite = new Database(path, { create: true });
   sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   if (path !== ":memory:") sqlite.run("PRAGMA journal_mode = WAL");
@@ -50,6 +53,19 @@ export function openDatabase(path: string): OpenDatabase {
       sqlite.close();
     },
   };
+}
+
+/**
+ * Makes `path` readable by its owner only (0600), creating it empty when missing, whatever the
+ * folder's mode or the umask. The database holds password hashes and tokens' hashes; SQLite
+ * creates its -wal and -shm files with the database file's mode, and loose ones left by an older
+ * version are tightened too.
+ */
+export function privateFile(path: string): void {
+  closeSync(openSync(path, "a", 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file) && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import sql3 from "../../drizzle/0003_check_ins.sql" with { type: "text" };
 import sql4 from "../../drizzle/0004_payments.sql" with { type: "text" };
 import sql5 from "../../drizzle/0005_chat.sql" with { type: "text" };
 import sql6 from "../../drizzle/0006_check_ins_one_index.sql" with { type: "text" };
+import sql7 from "../../drizzle/0007_oauth_link.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Readonly<Record<string, string>> = {
@@ -17,4 +18,5 @@ export const migrationSql: Readonly<Record<string, string>> = {
   "0004_payments": sql4,
   "0005_chat": sql5,
   "0006_check_ins_one_index": sql6,
+  "0007_oauth_link": sql7,
 };

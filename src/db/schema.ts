@@ -118,6 +118,11 @@ export const oauthStates = sqliteTable(
     codeVerifier: text("code_verifier").notNull(),
     nonce: text("nonce"),
     redirectUri: text("redirect_uri").notNull(),
+    /**
+     * Set when a signed-in user started it to join the provider to their own account: only they may
+     * finish it. No foreign key: the row lives ten minutes, and finishing checks the user anyway.
+     */
+    linkUserId: integer("link_user_id"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
   },

@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
 import { AppError, type FieldError } from "../errors.ts";
 import { redactUrl } from "../log.ts";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.ts";
 import { problemResponse } from "./problem.ts";
 
 /** What the pipeline knows of one request in flight. */
@@ -34,7 +35,10 @@ const DOCS_CSP =
   "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; " +
   "img-src 'self' data:; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'";
 
-const CORS_ALLOW_HEADERS = "authorization, content-type, x-request-id";
+const CORS_ALLOW_HEADERS = "authorization, content-type, idempotency-key, x-request-id";
+
+/** A year: browsers that once reached an https deployment keep to https. */
+const HSTS = "max-age=31536000";
 const CORS_EXPOSE_HEADERS = "x-request-id, retry-after, location";
 
 /** The path and query of a request URL, without parsing a URL object (this runs on every request). */
@@ -110,6 +114,10 @@ function compileRoutes(history: readonly { method: string; path: string }[]): Ro
  */
 export function httpPipeline(ctx: AppContext) {
   const { config, log } = ctx;
+  // Answers of the API carry tokens and personal data: no cache keeps them. HSTS only where the
+  // operator says clients reach us over https (COC_PUBLIC_URL): over plain http it would be ignored.
+  const apiHeaders: Record<string, string> = { ...API_SECURITY_HEADERS, "cache-control": "no-store" };
+  if (config.publicUrl?.startsWith("https://")) apiHeaders["strict-transport-security"] = HSTS;
   const states = new WeakMap<Request, RequestState>();
   const allowedOrigins = new Set(config.corsOrigins);
   let routes: RouteMatcher[] | undefined;
@@ -166,10 +174,11 @@ export function httpPipeline(ctx: AppContext) {
         const incoming = request.headers.get("x-request-id");
         if (incoming && REQUEST_ID.test(incoming)) state.id = incoming;
         const { pathname } = pathAndQuery(request.url);
-        Object.assign(set.headers, API_SECURITY_HEADERS);
+        Object.assign(set.headers, apiHeaders);
         set.headers["x-request-id"] = state.id;
         if (pathname === "/swagger" || pathname.startsWith("/swagger/")) {
           set.headers["content-security-policy"] = DOCS_CSP;
+          delete set.headers["cache-control"];
         }
 
         const origin = request.headers.get("origin");
@@ -212,6 +221,9 @@ export function httpPipeline(ctx: AppContext) {
             "unsupported_media_type",
             "Send JSON with Content-Type: application/json",
           );
+        }
+        if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+          throw new AppError("validation", "too_deeply_nested", `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels deep`);
         }
         try {
           return JSON.parse(text);

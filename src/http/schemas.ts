@@ -1,4 +1,11 @@
+import { type IntegerOptions, Type } from "@sinclair/typebox";
 import { t } from "elysia";
+
+/**
+ * A whole number in a JSON body: a JSON number, never a string of digits. (Elysia's `t.Integer`
+ * also takes "49", for query strings where everything is text; a body has real numbers.)
+ */
+export const JsonInteger = (options?: IntegerOptions) => Type.Integer(options);
 
 /** RFC 9457 problem details, as every error of the API is answered. */
 export const Problem = t.Object(

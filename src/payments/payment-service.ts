@@ -58,7 +58,9 @@ export interface ReplayOutcome {
 interface WebhookEnvelope {
   event?: string;
   payload?: {
-    payment?: { entity?: { id?: string; order_id?: string; amount?: number; status?: string; error_description?: string; notes?: Record<string, unknown> } };
+    payment?: {
+      entity?: { id?: string; order_id?: string; amount?: unknown; currency?: unknown; status?: unknown; error_description?: string; notes?: Record<string, unknown> };
+    };
     order?: { entity?: { id?: string; amount?: number; notes?: Record<string, unknown> } };
   };
 }
@@ -214,15 +216,27 @@ export class PaymentService {
     const payment = envelope.payload?.payment?.entity;
     const orderId = payment?.order_id ?? envelope.payload?.order?.entity?.id;
     if (event === "payment.captured" || event === "order.paid") {
-      if (!orderId || !payment?.id) return "ignored: no order or payment in the event";
+      if (!orderId || !payment?.id) {
+        this.deps.log.warn("webhook without an order or a payment: not credited", { event, order_id: orderId ?? null });
+        return "ignored: no order or payment in the event";
+      }
       const order = this.#order.get({ orderId });
       if (!order) {
         this.deps.log.warn("webhook for an order this server does not know", { order_id: orderId, event });
         return "ignored: unknown order";
       }
-      if (typeof payment.amount === "number" && payment.amount !== order.amountPaise) {
-        this.deps.log.error("webhook payment amount differs from the order: not credited", { order_id: orderId, expected: order.amountPaise, paid: payment.amount });
-        return "ignored: amount mismatch";
+      // Only money that was taken, in full, in the order's currency, buys the order's XP.
+      if (payment.status !== "captured") {
+        this.deps.log.warn("webhook payment is not captured: not credited", { order_id: orderId, event, payment_status: String(payment.status) });
+        return "ignored: payment not captured";
+      }
+      if (payment.amount !== order.amountPaise || payment.currency !== order.currency) {
+        this.deps.log.error("webhook payment differs from the order: not credited", {
+          order_id: orderId,
+          expected: `${order.amountPaise} ${order.currency}`,
+          paid: `${String(payment.amount)} ${String(payment.currency)}`,
+        });
+        return "ignored: amount or currency mismatch";
       }
       const result = this.fulfil(orderId, payment.id, `webhook:${event}`, tx);
       return result.credited ? "fulfilled" : "already fulfilled";

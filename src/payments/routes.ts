@@ -3,7 +3,7 @@ import type { AppContext } from "../context.ts";
 import { authGuard } from "../http/auth-guard.ts";
 import { rawBodyOf } from "../http/pipeline.ts";
 import { PageOf, PageQuery } from "../http/pagination.ts";
-import { Problem } from "../http/schemas.ts";
+import { JsonInteger, Problem } from "../http/schemas.ts";
 
 const tags = ["payments"];
 
@@ -35,7 +35,7 @@ export function paymentRoutes(ctx: AppContext) {
       return order;
     }, {
       auth: true,
-      body: t.Object({ amount: t.Integer({ minimum: 1, description: "Rupees: the price of one package" }) }, { additionalProperties: false }),
+      body: t.Object({ amount: JsonInteger({ minimum: 1, description: "Rupees: the price of one package" }) }, { additionalProperties: false }),
       response: {
         201: t.Object(
           {

@@ -1,27 +1,31 @@
-import { eq } from "drizzle-orm";
+import { and, count, eq, gt, like } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import { type Db, writeTransaction } from "../db/client.ts";
-import { profiles, users } from "../db/schema.ts";
+import { profiles, users, xpLedger } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import type { XpService } from "../xp/xp-service.ts";
 
 /** XP each side of a referral receives. */
 export const REFERRAL_XP = 100;
 
+const DAY_MS = 86_400_000;
+
 /**
  * Referral codes: a user redeems someone else's code once, and both receive 100 XP
- * (`source: referral`).
+ * (`source: referral`) — the code's owner at most `dailyCap` times in any 24 hours, so farming a
+ * code with throwaway accounts (the shop sells XP for money) earns little.
  */
 export class ReferralService {
-  constructor(private readonly deps: { db: Db; clock: Clock; xp: XpService }) {}
+  constructor(private readonly deps: { db: Db; clock: Clock; xp: XpService; dailyCap: number }) {}
 
   /**
    * Redeems `code` (any case) for `userId`: one transaction records the referral and credits
    * both users through XpService. Own code → 400, unknown code → 404, a second redeem or two
    * users redeeming each other's codes → 409; each changes nothing. The XP references are keyed
-   * by the redeeming user, so even a racing duplicate cannot credit twice.
+   * by the redeeming user, so even a racing duplicate cannot credit twice. Past the owner's daily
+   * cap the redeemer still gets their XP and the owner nothing (`referrer_rewarded: false`).
    */
-  redeem(userId: number, code: string): { xp_awarded: number; total_xp: number; referrer: string } {
+  redeem(userId: number, code: string): { xp_awarded: number; total_xp: number; referrer: string; referrer_rewarded: boolean } {
     return writeTransaction(this.deps.db, (tx) => {
       const normalized = code.trim().toUpperCase();
       const owner = tx
@@ -43,9 +47,19 @@ export class ReferralService {
         .run();
       const actor = `user:${userId}`;
       const mine = this.deps.xp.add({ userId, amount: REFERRAL_XP, source: "referral", reference: `redeemed:${userId}`, actor }, tx);
-      this.deps.xp.add({ userId: owner.userId, amount: REFERRAL_XP, source: "referral", reference: `referred:${userId}`, actor }, tx);
+      const since = new Date(this.deps.clock.now().getTime() - DAY_MS);
+      const rewardedToday =
+        tx
+          .select({ n: count() })
+          .from(xpLedger)
+          .where(and(eq(xpLedger.userId, owner.userId), eq(xpLedger.source, "referral"), like(xpLedger.reference, "referred:%"), gt(xpLedger.createdAt, since)))
+          .get()?.n ?? 0;
+      const referrerRewarded = rewardedToday < this.deps.dailyCap;
+      if (referrerRewarded) {
+        this.deps.xp.add({ userId: owner.userId, amount: REFERRAL_XP, source: "referral", reference: `referred:${userId}`, actor }, tx);
+      }
       const referrer = tx.select({ username: users.username }).from(users).where(eq(users.id, owner.userId)).get();
-      return { xp_awarded: REFERRAL_XP, total_xp: mine.balance, referrer: referrer?.username ?? "" };
+      return { xp_awarded: REFERRAL_XP, total_xp: mine.balance, referrer: referrer?.username ?? "", referrer_rewarded: referrerRewarded };
     });
   }
 }

@@ -60,6 +60,11 @@ export const ProfileUpdateBody = t.Object(
 export const RedeemBody = t.Object({ code: t.String({ minLength: 1, maxLength: 32 }) }, { additionalProperties: false });
 
 export const RedeemAnswer = t.Object(
-  { xp_awarded: t.Integer(), total_xp: t.Integer(), referrer: t.String() },
+  {
+    xp_awarded: t.Integer(),
+    total_xp: t.Integer(),
+    referrer: t.String(),
+    referrer_rewarded: t.Boolean({ description: "False when the code's owner already received their most referral rewards in 24 hours" }),
+  },
   { title: "ReferralRedeemed" },
 );

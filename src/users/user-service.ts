@@ -61,11 +61,11 @@ export class UserService {
   constructor(private readonly deps: { db: Db; clock: Clock }) {}
 
   /**
-   * Creates a user, its profile and (for OAuth) its identity in one transaction, so no user ever
-   * exists without a profile. Usernames and emails are unique ignoring case: taken ones are a
-   * 409 (`username_taken`, `email_taken`). Pass `tx` to join a transaction already open.
+   * Checks a new account's username and email as `create` will: malformed → 400, taken (ignoring
+   * case) → 409 `username_taken` / `email_taken`. Answers them trimmed. Writes nothing, so a
+   * caller can refuse before doing expensive work (hashing a password).
    */
-  create(input: NewUser, tx?: Tx): User {
+  checkAvailable(input: { username: string; email?: string | null }, tx: Db | Tx = this.deps.db): { username: string; email: string | null } {
     const problems: FieldError[] = [];
     const username = input.username.trim();
     const email = input.email?.trim() || null;
@@ -74,14 +74,23 @@ export class UserService {
     const emailIssue = email === null ? null : emailProblem(email);
     if (emailIssue) problems.push(emailIssue);
     if (problems.length > 0) throw new AppError("validation", "validation_failed", "The user is invalid", { errors: problems });
+    if (this.#usernameTaken(tx, username)) {
+      throw new AppError("conflict", "username_taken", `The username "${username}" is taken`);
+    }
+    if (email !== null && this.#emailTaken(tx, email)) {
+      throw new AppError("conflict", "email_taken", "An account with this email already exists");
+    }
+    return { username, email };
+  }
 
+  /**
+   * Creates a user, its profile and (for OAuth) its identity in one transaction, so no user ever
+   * exists without a profile. Usernames and emails are unique ignoring case: taken ones are a
+   * 409 (`username_taken`, `email_taken`). Pass `tx` to join a transaction already open.
+   */
+  create(input: NewUser, tx?: Tx): User {
     const work = (t: Tx): User => {
-      if (this.#usernameTaken(t, username)) {
-        throw new AppError("conflict", "username_taken", `The username "${username}" is taken`);
-      }
-      if (email !== null && this.#emailTaken(t, email)) {
-        throw new AppError("conflict", "email_taken", "An account with this email already exists");
-      }
+      const { username, email } = this.checkAvailable(input, t);
       const now = this.deps.clock.now();
       const user = t
         .insert(users)

@@ -20,7 +20,7 @@ async function setup() {
         ws.send(JSON.stringify({ hello: ws.data.caller.username }));
       },
     });
-  const session = await test.ctx.services.auth.register({ username: "ada", email: "ada@example.com", password: "long enough" });
+  const session = await test.ctx.services.auth.register({ username: "ada", email: "ada@example.com", password: "long enough" }, "192.0.2.1");
   return { ...test, app, session, token: session.access_token };
 }
 
@@ -31,7 +31,7 @@ describe("the auth guard", () => {
     const s = await setup();
     const result = await call(s.app, "GET", "/test/me/", { token: s.token });
     expect(result.status).toBe(200);
-    expect(result.body).toEqual({ id: s.session.user.id, username: "ada", role: "user" });
+    expect(result.body).toEqual({ id: s.session.user.id, username: "ada", role: "user", session: expect.any(String), expiresAt: expect.any(String) });
     expect((await call(s.app, "GET", "/test/me/", { headers: { authorization: `bearer   ${s.token}` } })).status).toBe(200);
   });
 

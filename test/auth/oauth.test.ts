@@ -161,7 +161,7 @@ describe.each(["github", "google", "discord"] as FakeKind[])("OAuth with %s", (k
 
   test("an unverified provider email never links to the account that has it", async () => {
     const s = await setup([kind]);
-    const owner = await s.ctx.services.auth.register({ username: "victim", email: "victim@example.com", password: "long enough" });
+    const owner = await s.ctx.services.auth.register({ username: "victim", email: "victim@example.com", password: "long enough" }, "192.0.2.1");
     s.fakes[kind].person = { id: "666", login: "mallory", email: "Victim@Example.com", emailVerified: false };
     const result = await signIn(s, kind);
     expect(result.status).toBe(200);
@@ -173,26 +173,42 @@ describe.each(["github", "google", "discord"] as FakeKind[])("OAuth with %s", (k
     expect(links).toEqual([]);
   });
 
-  test("a verified provider email links to the existing account (ignoring case)", async () => {
+  test("a verified provider email joins the account whose address was verified too (ignoring case)", async () => {
     const s = await setup([kind]);
-    const owner = await s.ctx.services.auth.register({ username: "ada", email: "ada@example.com", password: "long enough" });
+    // As an earlier sign-in with another provider that verified the address leaves it.
+    const owner = s.ctx.services.users.create({ username: "ada", email: "ada@example.com", emailVerified: true });
     s.fakes[kind].person = { id: "4242", login: "ada-codes", email: "ADA@example.com", emailVerified: true };
     const result = await signIn(s, kind);
     expect(result.status).toBe(200);
-    expect(result.body.created).toBe(false);
-    expect(result.body.user.id).toBe(owner.user.id);
+    expect(result.body).toMatchObject({ created: false, linked: true });
+    expect(result.body.user.id).toBe(owner.id);
     expect(result.body.user.username).toBe("ada");
-    const link = s.ctx.db.select().from(identities).where(eq(identities.userId, owner.user.id)).get()!;
+    const link = s.ctx.db.select().from(identities).where(eq(identities.userId, owner.id)).get()!;
     expect(link).toMatchObject({ provider: kind, providerUserId: "4242", emailVerified: true });
-    expect((await signIn(s, kind)).body.user.id).toBe(owner.user.id);
+    const again = await signIn(s, kind);
+    expect(again.body).toMatchObject({ created: false, linked: false });
+    expect(again.body.user.id).toBe(owner.id);
     expect(userCount(s)).toBe(1);
+  });
+
+  test("a password account holding the address is never joined: the provider's person gets an account of their own", async () => {
+    const s = await setup([kind]);
+    const squatter = await s.ctx.services.auth.register({ username: "squatter", email: "victim@example.com", password: "attacker knows this" }, "192.0.2.1");
+    s.fakes[kind].person = { id: "9001", login: "victim", email: "Victim@Example.com", emailVerified: true };
+    const result = await signIn(s, kind);
+    expect(result.status).toBe(200);
+    expect(result.body).toMatchObject({ created: true, linked: false });
+    expect(result.body.user.id).not.toBe(squatter.user.id);
+    expect(s.ctx.db.select().from(identities).where(eq(identities.userId, squatter.user.id)).all()).toEqual([]);
+    // The address stays with the identity only (another account holds it, unverified).
+    expect(s.ctx.db.select().from(users).where(eq(users.id, result.body.user.id)).get()!.email).toBeNull();
   });
 });
 
 describe("OAuth, beyond one provider", () => {
   test("usernames from providers are made valid and de-duplicated", async () => {
     const s = await setup(["github"]);
-    await s.ctx.services.auth.register({ username: "octocat", email: "o@example.com", password: "long enough" });
+    await s.ctx.services.auth.register({ username: "octocat", email: "o@example.com", password: "long enough" }, "192.0.2.1");
     s.fakes.github.person = { id: "1", login: "octocat", email: null, emailVerified: false };
     expect((await signIn(s, "github")).body.user.username).toBe("octocat-2");
     s.fakes.github.person = { id: "2", login: "octocat", email: null, emailVerified: false };
@@ -205,7 +221,7 @@ describe("OAuth, beyond one provider", () => {
 
   test("GitHub's verified secondary address is not used when the primary is unverified", async () => {
     const s = await setup(["github"]);
-    await s.ctx.services.auth.register({ username: "owner", email: "octocat@users.noreply.github.com", password: "long enough" });
+    await s.ctx.services.auth.register({ username: "owner", email: "octocat@users.noreply.github.com", password: "long enough" }, "192.0.2.1");
     s.fakes.github.person = { id: "5", login: "octocat", email: "primary@example.com", emailVerified: false };
     const result = await signIn(s, "github");
     expect(result.body.created).toBe(true);

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { abuseBench } from "./abuse.ts";
 import { chatBench } from "./chat.ts";
 import { cliBench } from "./cli.ts";
 import { httpBench } from "./http.ts";
@@ -46,6 +47,20 @@ if (wanted("http")) {
     "",
     ...Object.entries(http.ratios).map(([k, v]) => `- ${k}: ${v}`),
     `- server RSS: ${http.rss_mb.idle} MB idle on the seeded database, ${http.rss_mb.loaded} MB after the load`,
+    "",
+  );
+}
+if (wanted("abuse")) {
+  const abuse = await abuseBench(root);
+  results.abuse = abuse;
+  const f = abuse.flood;
+  lines.push(
+    "## Hostile bodies (8 connections posting JSON nested 100,000 deep, beside wrk -c16 on /healthz)",
+    "",
+    ...table(["subject", "req/s", "p50 ms", "p99 ms", "non-2xx"], abuse.healthz.map((r) => [r.subject, r.requests_per_second, r.p50_ms, r.p99_ms, r.non_2xx])),
+    "",
+    `- nested bodies: ${f.bodies} of ${f.body_kb} KB answered (${Object.entries(f.statuses).map(([status, n]) => `${n} × ${status}`).join(", ")}), p50 ${f.p50_ms} ms, p99 ${f.p99_ms} ms, max ${f.max_ms} ms`,
+    `- server RSS: ${abuse.rss_mb.before} MB before, ${abuse.rss_mb.after} MB after`,
     "",
   );
 }

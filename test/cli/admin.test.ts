@@ -22,7 +22,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "coc-admin-"));
   database = join(dir, "coc.db");
   razorpay = new FakeRazorpay();
-  env = { PATH: process.env.PATH ?? "", HOME: dir, COC_JWT_SECRET: TEST_JWT_SECRET, COC_DATABASE: database, ...razorpay.env() };
+  env = { PATH: process.env.PATH ?? "", HOME: dir, COC_JWT_SECRET: TEST_JWT_SECRET, COC_DATABASE: database, COC_REGISTRATIONS_PER_ADDRESS: "1000/1h", ...razorpay.env() };
   server = Bun.spawn(["bun", CLI_ENTRY, "serve", "--port", "0", "--host", "127.0.0.1"], { cwd: dir, env, stdout: "pipe", stderr: "inherit" });
   const listening = await new LogReader(server.stdout as ReadableStream<Uint8Array>).waitFor((line) => line.msg === "listening");
   base = String(listening.url).replace(/\/$/, "");

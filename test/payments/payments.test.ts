@@ -16,8 +16,8 @@ async function setup(options: { webhookSecret?: boolean; razorpay?: boolean; env
   const env = options.razorpay === false ? {} : fake.env(options.webhookSecret !== false);
   const test = createTestContext({ env: { ...env, ...options.env }, overrides: { razorpayTimeoutMs: 300 } });
   const app = createApp(test.ctx);
-  const buyer = await test.ctx.services.auth.register({ username: "buyer", email: "buyer@example.com", password: "long enough" });
-  const other = await test.ctx.services.auth.register({ username: "other", email: "other@example.com", password: "long enough" });
+  const buyer = await test.ctx.services.auth.register({ username: "buyer", email: "buyer@example.com", password: "long enough" }, "192.0.2.1");
+  const other = await test.ctx.services.auth.register({ username: "other", email: "other@example.com", password: "long enough" }, "192.0.2.1");
   return { ...test, app, fake, buyer, other };
 }
 
@@ -231,7 +231,7 @@ describe("POST /api/payments/webhook/", () => {
     const s = await setup();
     const paid = await paidOrder(s);
     const result = await deliver(s, s.fake.webhook("payment.captured", { ...paid.payment, amount: 100 }));
-    expect(result.body.handled).toBe("ignored: amount mismatch");
+    expect(result.body.handled).toBe("ignored: amount or currency mismatch");
     expect(purchases(s)).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ async function setup(options: { env?: Record<string, string>; start?: string; zo
   const clock = new FakeClock(options.start ?? "2026-03-01T12:00:00Z");
   const test = createTestContext({ clock, env: options.env });
   const app = createApp(test.ctx);
-  const session = await test.ctx.services.auth.register({ username: "ada", email: "ada@example.com", password: "long enough" });
+  const session = await test.ctx.services.auth.register({ username: "ada", email: "ada@example.com", password: "long enough" }, "192.0.2.1");
   const token = session.access_token;
   const s = { ...test, app, clock, userId: session.user.id, token };
   if (options.zone) await setZone(s, options.zone);

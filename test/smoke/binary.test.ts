@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { embeddedMigrations } from "../../src/db/migrate.ts";
 import { VERSION } from "../../src/version.ts";
-import { LogReader, ROOT } from "../support/cli.ts";
+import { builtBinary } from "../support/binary.ts";
+import { LogReader } from "../support/cli.ts";
 
 /**
  * The compiled binary, as a self-hoster gets it: built by `bun run build`, copied alone into an
@@ -15,12 +16,10 @@ let dir: string;
 let binary: string;
 
 beforeAll(async () => {
-  const build = Bun.spawn(["bun", "run", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  const code = await build.exited;
-  if (code !== 0) throw new Error(`bun run build failed: ${await new Response(build.stderr).text()}`);
+  const built = await builtBinary();
   dir = mkdtempSync(join(tmpdir(), "coc-smoke-"));
   binary = join(dir, "coc");
-  copyFileSync(join(ROOT, "dist/coc"), binary);
+  copyFileSync(built, binary);
   Bun.spawnSync(["chmod", "+x", binary]);
 }, 120_000);
 

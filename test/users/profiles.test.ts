@@ -8,7 +8,7 @@ import { createTestContext } from "../support/test-context.ts";
 async function setup() {
   const test = createTestContext();
   const app = createApp(test.ctx);
-  const session = await test.ctx.services.auth.register({ username: "Ada", email: "ada@example.com", password: "long enough" });
+  const session = await test.ctx.services.auth.register({ username: "Ada", email: "ada@example.com", password: "long enough" }, "192.0.2.1");
   return { ...test, app, token: session.access_token, userId: session.user.id };
 }
 
@@ -147,7 +147,7 @@ describe("GET /api/profiles/{username}/", () => {
 describe("POST /api/profiles/user/redeem-referral/", () => {
   async function twoUsers() {
     const s = await setup();
-    const grace = await s.ctx.services.auth.register({ username: "grace", email: "grace@example.com", password: "long enough" });
+    const grace = await s.ctx.services.auth.register({ username: "grace", email: "grace@example.com", password: "long enough" }, "192.0.2.1");
     const adaCode = (await me(s)).body.referral_code as string;
     return { s, grace, adaCode };
   }
@@ -157,7 +157,7 @@ describe("POST /api/profiles/user/redeem-referral/", () => {
     const { s, grace, adaCode } = await twoUsers();
     const result = await redeem(s, grace.access_token, adaCode.toLowerCase());
     expect(result.status).toBe(200);
-    expect(result.body).toEqual({ xp_awarded: 100, total_xp: 100, referrer: "Ada" });
+    expect(result.body).toEqual({ xp_awarded: 100, total_xp: 100, referrer: "Ada", referrer_rewarded: true });
     expect(s.ctx.services.xp.balance(grace.user.id)).toBe(100);
     expect(s.ctx.services.xp.balance(s.userId)).toBe(100);
     const history = (await call(s.app, "GET", "/api/xp/history/", { token: s.token })).body.items;
@@ -175,7 +175,7 @@ describe("POST /api/profiles/user/redeem-referral/", () => {
 
   test("once per user: a second redeem, or redeeming back the code of one's own referee, is 409", async () => {
     const { s, grace, adaCode } = await twoUsers();
-    const third = await s.ctx.services.auth.register({ username: "linus", email: "linus@example.com", password: "long enough" });
+    const third = await s.ctx.services.auth.register({ username: "linus", email: "linus@example.com", password: "long enough" }, "192.0.2.1");
     const graceCode = (await call(s.app, "GET", "/api/profiles/user/", { token: grace.access_token })).body.referral_code;
     expect((await redeem(s, grace.access_token, adaCode)).status).toBe(200);
     const again = await redeem(s, grace.access_token, (await call(s.app, "GET", "/api/profiles/user/", { token: third.access_token })).body.referral_code);
