@@ -1,3 +1,4 @@
+import { userInfo } from "node:os";
 import { type ConfigFlags, loadConfig } from "../src/config.ts";
 import { type AppContext, createContext } from "../src/context.ts";
 import { AppError } from "../src/errors.ts";
@@ -39,4 +40,13 @@ export async function confirmOrRefuse(io: CliIO, yes: boolean | undefined, quest
 export function parseWholeNumber(text: string, name: string): number {
   if (!/^[+-]?\d+$/.test(text.trim())) throw new AppError("validation", "validation_failed", `${name} must be a whole number, got "${text}"`);
   return Number(text);
+}
+
+/** The operating-system user running the command: who an audit line names. */
+export function operator(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "unknown";
+  }
 }

@@ -4,11 +4,16 @@ import { MigrationError } from "../src/db/migrate.ts";
 import { isAppError } from "../src/errors.ts";
 import { VERSION } from "../src/version.ts";
 import { backupCommand } from "./commands/backup.ts";
+import { createAdminCommand } from "./commands/create-admin.ts";
+import { disableUserCommand } from "./commands/disable-user.ts";
+import { enableUserCommand } from "./commands/enable-user.ts";
+import { grantXpCommand } from "./commands/grant-xp.ts";
+import { listUsersCommand } from "./commands/list-users.ts";
 import { migrateCommand } from "./commands/migrate.ts";
-import { paymentCommands } from "./commands/payments.ts";
+import { replayPaymentsCommand } from "./commands/replay-payments.ts";
+import { resetStreakCommand } from "./commands/reset-streak.ts";
 import { serveCommand } from "./commands/serve.ts";
-import { userCommands } from "./commands/users.ts";
-import { xpCommands } from "./commands/xp.ts";
+import { setRoleCommand } from "./commands/set-role.ts";
 import { Refused } from "./context.ts";
 import type { CliIO } from "./io.ts";
 
@@ -32,9 +37,14 @@ export function buildProgram(io: CliIO, running: () => void = () => {}): Command
     );
   serveCommand(program, io, running);
   migrateCommand(program, io);
-  xpCommands(program, io);
-  userCommands(program, io);
-  paymentCommands(program, io);
+  grantXpCommand(program, io);
+  resetStreakCommand(program, io);
+  listUsersCommand(program, io);
+  createAdminCommand(program, io);
+  setRoleCommand(program, io);
+  disableUserCommand(program, io);
+  enableUserCommand(program, io);
+  replayPaymentsCommand(program, io);
   backupCommand(program, io);
   return program;
 }
@@ -64,7 +74,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number | "runni
       return EXIT_FAILURE;
     }
     if (error instanceof ConfigError) io.stderr(`error: invalid configuration: ${error.message}\n`);
-    else if (isAppError(error) || error instanceof MigrationError) io.stderr(`error: ${error.message}\n`);
+    else if (isAppError(error)) io.stderr(`error: ${[error.message, ...(error.extra.errors ?? []).map((e) => `${e.path.slice(1) || "input"} ${e.message}`)].join("; ")}\n`);
+    else if (error instanceof MigrationError) io.stderr(`error: ${error.message}\n`);
     else io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     return EXIT_FAILURE;
   }

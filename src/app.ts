@@ -1,23 +1,32 @@
-import { Elysia } from "elysia";
+import { type AnyElysia, Elysia } from "elysia";
 import { authRoutes } from "./auth/routes.ts";
+import { chatProtocol } from "./chat/protocol.ts";
 import { chatRoutes } from "./chat/routes.ts";
 import type { AppContext } from "./context.ts";
+import { authGuard } from "./http/auth-guard.ts";
+import { clientAddressResolver } from "./http/client-address.ts";
 import { docs } from "./http/docs.ts";
 import { healthRoutes } from "./http/health.ts";
-import { httpPipeline } from "./http/pipeline.ts";
+import { httpEdge } from "./http/pipeline.ts";
 import { paymentRoutes } from "./payments/routes.ts";
 import { rewardsRoutes } from "./rewards/routes.ts";
 import { profileRoutes } from "./users/routes.ts";
 import { xpRoutes } from "./xp/routes.ts";
 
 /**
- * Builds the HTTP application from an explicit context. It never listens: `coc serve` hands it to
- * Bun.serve (src/server.ts), tests call `app.handle(request)` or start it on port 0.
+ * Builds the HTTP application from an explicit context: each area's routes get the services they
+ * use, nothing more. It never listens: `coc serve` hands it to Bun.serve (src/server.ts), tests
+ * call `app.handle(request)` or start it on port 0.
  */
 export function createApp(ctx: AppContext) {
+  const { config, log, services, connections } = ctx;
+  const guard = authGuard((token) => services.auth.authenticate(token));
+  const clientAddress = clientAddressResolver(config.trustedProxies);
+  // The docs read the routes once they are all registered, when the document is first asked for.
+  const built: { app?: AnyElysia } = {};
   // normalize: false: unknown fields in a body are refused (400), never silently dropped, and an
   // answer that does not match its documented schema is a 500 rather than a leak.
-  return new Elysia({
+  const app = new Elysia({
     name: "coc",
     normalize: false,
     // Elysia otherwise assumes a host name of at least 4 characters when it cuts the path out of
@@ -31,15 +40,18 @@ export function createApp(ctx: AppContext) {
       idleTimeout: 120,
     },
   })
-    .use(httpPipeline(ctx))
-    .use(docs())
-    .use(healthRoutes(ctx))
-    .use(authRoutes(ctx))
-    .use(profileRoutes(ctx))
-    .use(xpRoutes(ctx))
-    .use(rewardsRoutes(ctx))
-    .use(paymentRoutes(ctx))
-    .use(chatRoutes(ctx));
+    .use(httpEdge(config, log))
+    .use(docs({ publicUrl: config.publicUrl, chatProtocol: chatProtocol(config.chatRate), routes: () => built.app?.routes ?? [] }))
+    .use(healthRoutes(services.health))
+    .use(authRoutes({ auth: services.auth, oauth: services.oauth, clientAddress }))
+    .use(profileRoutes({ profiles: services.profiles, referrals: services.referrals, guard, referralDailyCap: config.referralDailyCap }))
+    .use(xpRoutes({ xp: services.xp, guard }))
+    .use(rewardsRoutes({ rewards: services.rewards, rules: config.rewards, guard }))
+    .use(paymentRoutes({ payments: services.payments, guard }))
+    .use(chatRoutes({ chat: services.chat, chatHub: services.chatHub, connections, guard }));
+  built.app = app;
+  return app;
 }
 
+/** The app's type: what a typed client (`treaty<App>` from @elysiajs/eden) is built from. */
 export type App = ReturnType<typeof createApp>;

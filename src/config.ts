@@ -1,4 +1,9 @@
 import { isAbsolute, join, resolve } from "node:path";
+import { DEFAULT_OAUTH_STARTS_PER_ADDRESS, DEFAULT_REGISTRATIONS_PER_ADDRESS, type RateRule } from "./auth/throttle.ts";
+import { type BucketRule, DEFAULT_CHAT_RATE } from "./chat/rate-limit.ts";
+import { DEFAULT_XP_PACKAGES, type XpPackage } from "./payments/packages.ts";
+import { DEFAULT_FREEZE_CAP, DEFAULT_FREEZE_COST, DEFAULT_REWARD_TABLE, type RewardRules } from "./rewards/rules.ts";
+import { DEFAULT_REFERRAL_DAILY_CAP } from "./users/rules.ts";
 
 /** One OAuth application's credentials and endpoints; absent when the provider is off. */
 export interface GithubConfig {
@@ -26,25 +31,7 @@ export interface RazorpayConfig {
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-/** An XP package: what it costs in rupees and the XP it buys. */
-export interface XpPackage {
-  amountInr: number;
-  xp: number;
-}
 
-/** The check-in rewards: XP for each day of the cycle, and the price and cap of streak freezes. */
-export interface RewardsConfig {
-  /** XP for cycle day 1, 2, …; the cycle length is the table's length (7 by default). */
-  table: readonly number[];
-  freezeCost: number;
-  freezeCap: number;
-}
-
-/** So many attempts per window, e.g. `10/1h`: past the limit, further attempts wait for the window to end. */
-export interface RateRule {
-  limit: number;
-  windowMs: number;
-}
 
 export interface Config {
   port: number;
@@ -74,9 +61,9 @@ export interface Config {
   discord: DiscordConfig | null;
   razorpay: RazorpayConfig | null;
   logLevel: LogLevel;
-  rewards: RewardsConfig;
+  rewards: RewardRules;
   /** Chat flood control per user: a burst, then a sustained rate. */
-  chatRate: { burst: number; perSecond: number };
+  chatRate: BucketRule;
   /** The XP packages on sale, cheapest first. */
   packages: readonly XpPackage[];
   /** Largest request body accepted, in bytes (1 MiB). */
@@ -244,6 +231,46 @@ function value(env: Env, name: string): string | undefined {
   return text === undefined || text.trim() === "" ? undefined : text.trim();
 }
 
+function wholeNumber(env: Env, name: string, fallback: number, min: number): number {
+  const text = value(env, name);
+  if (text === undefined) return fallback;
+  const number = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(number) || number < min) throw new ConfigError(name, `expected a whole number of at least ${min}, got "${text}"`);
+  return number;
+}
+
+/** COC_CHECKIN_REWARDS, COC_STREAK_FREEZE_COST, COC_STREAK_FREEZE_CAP over the defaults in rewards/rules.ts. */
+function rewardRules(env: Env): RewardRules {
+  const tableText = value(env, "COC_CHECKIN_REWARDS");
+  const table = tableText === undefined ? [...DEFAULT_REWARD_TABLE] : tableText.split(",").map((item) => Number(item.trim()));
+  if (table.length === 0 || table.length > 31 || !table.every((xp) => Number.isSafeInteger(xp) && xp > 0 && xp <= 100_000)) {
+    throw new ConfigError("COC_CHECKIN_REWARDS", `expected 1 to 31 comma-separated positive whole numbers (XP per cycle day), got "${tableText}"`);
+  }
+  return Object.freeze({
+    table: Object.freeze(table),
+    freezeCost: wholeNumber(env, "COC_STREAK_FREEZE_COST", DEFAULT_FREEZE_COST, 1),
+    freezeCap: wholeNumber(env, "COC_STREAK_FREEZE_CAP", DEFAULT_FREEZE_CAP, 0),
+  });
+}
+
+/** COC_XP_PACKAGES (rupees:xp pairs) over the defaults in payments/packages.ts, cheapest first. */
+function xpPackages(env: Env): readonly XpPackage[] {
+  const text = value(env, "COC_XP_PACKAGES");
+  const packages = (text?.split(",") ?? DEFAULT_XP_PACKAGES.map((p) => `${p.amountInr}:${p.xp}`)).map((item) => {
+    const match = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(item);
+    const amountInr = Number(match?.[1]);
+    const xp = Number(match?.[2]);
+    if (!match || amountInr < 1 || amountInr > 500_000 || xp < 1 || xp > 1_000_000) {
+      throw new ConfigError("COC_XP_PACKAGES", `expected rupees:xp pairs like 99:100, got "${item.trim()}"`);
+    }
+    return Object.freeze({ amountInr, xp });
+  });
+  if (new Set(packages.map((p) => p.amountInr)).size !== packages.length) {
+    throw new ConfigError("COC_XP_PACKAGES", "two packages have the same price");
+  }
+  return Object.freeze(packages.sort((a, b) => a.amountInr - b.amountInr));
+}
+
 /**
  * Builds the validated, frozen configuration from the environment and CLI flags (flags win),
  * exactly as the Configuration table of API.md. Reads no files and touches no disk.
@@ -288,38 +315,11 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
     throw new ConfigError("COC_LOG_LEVEL", `expected one of ${LOG_LEVELS.join(", ")}, got "${logLevelText}"`);
   }
 
-  const positiveInt = (name: string, fallback: number, min: number): number => {
+  const positiveInt = (name: string, fallback: number, min: number) => wholeNumber(env, name, fallback, min);
+  const rate = (name: string, fallback: RateRule): RateRule => {
     const text = value(env, name);
-    if (text === undefined) return fallback;
-    const number = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-    if (!Number.isSafeInteger(number) || number < min) throw new ConfigError(name, `expected a whole number of at least ${min}, got "${text}"`);
-    return number;
+    return text === undefined ? fallback : parseRate(name, text);
   };
-  const tableText = value(env, "COC_CHECKIN_REWARDS");
-  const table = tableText === undefined ? [5, 10, 15, 20, 25, 30, 35] : tableText.split(",").map((item) => Number(item.trim()));
-  if (table.length === 0 || table.length > 31 || !table.every((xp) => Number.isSafeInteger(xp) && xp > 0 && xp <= 100_000)) {
-    throw new ConfigError("COC_CHECKIN_REWARDS", `expected 1 to 31 comma-separated positive whole numbers (XP per cycle day), got "${tableText}"`);
-  }
-  const rewards = Object.freeze({
-    table: Object.freeze(table),
-    freezeCost: positiveInt("COC_STREAK_FREEZE_COST", 50, 1),
-    freezeCap: positiveInt("COC_STREAK_FREEZE_CAP", 2, 0),
-  });
-
-  const packagesText = value(env, "COC_XP_PACKAGES") ?? "49:50,99:100,199:200,249:250,499:500,749:800,999:1000,1999:2500";
-  const packages = packagesText.split(",").map((item) => {
-    const match = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(item);
-    const amountInr = Number(match?.[1]);
-    const xp = Number(match?.[2]);
-    if (!match || amountInr < 1 || amountInr > 500_000 || xp < 1 || xp > 1_000_000) {
-      throw new ConfigError("COC_XP_PACKAGES", `expected rupees:xp pairs like 99:100, got "${item.trim()}"`);
-    }
-    return Object.freeze({ amountInr, xp });
-  });
-  if (new Set(packages.map((p) => p.amountInr)).size !== packages.length) {
-    throw new ConfigError("COC_XP_PACKAGES", "two packages have the same price");
-  }
-  packages.sort((a, b) => a.amountInr - b.amountInr);
 
   const host = flags.host ?? value(env, "COC_HOST") ?? "0.0.0.0";
   if (/\s|\//.test(host)) throw new ConfigError(flags.host ? "--host" : "COC_HOST", `expected a host name or address, got "${host}"`);
@@ -336,9 +336,9 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
     oauthRedirectUris: Object.freeze(parseRedirectUris("COC_OAUTH_REDIRECT_URIS", env.COC_OAUTH_REDIRECT_URIS)),
     trustedProxies: Object.freeze(parseProxies("COC_TRUSTED_PROXIES", env.COC_TRUSTED_PROXIES)),
     publicUrl: parsePublicUrl("COC_PUBLIC_URL", value(env, "COC_PUBLIC_URL")),
-    registrationsPerAddress: Object.freeze(parseRate("COC_REGISTRATIONS_PER_ADDRESS", value(env, "COC_REGISTRATIONS_PER_ADDRESS") ?? "10/1h")),
-    oauthStartsPerAddress: Object.freeze(parseRate("COC_OAUTH_STARTS_PER_ADDRESS", value(env, "COC_OAUTH_STARTS_PER_ADDRESS") ?? "60/10m")),
-    referralDailyCap: positiveInt("COC_REFERRAL_DAILY_CAP", 10, 0),
+    registrationsPerAddress: Object.freeze(rate("COC_REGISTRATIONS_PER_ADDRESS", DEFAULT_REGISTRATIONS_PER_ADDRESS)),
+    oauthStartsPerAddress: Object.freeze(rate("COC_OAUTH_STARTS_PER_ADDRESS", DEFAULT_OAUTH_STARTS_PER_ADDRESS)),
+    referralDailyCap: positiveInt("COC_REFERRAL_DAILY_CAP", DEFAULT_REFERRAL_DAILY_CAP, 0),
     github: github && { clientId: github.id, clientSecret: github.secret, webUrl: githubWebUrl, apiUrl: githubApiUrl },
     google: google && { clientId: google.id, clientSecret: google.secret, issuer: googleIssuer },
     discord: discord && { clientId: discord.id, clientSecret: discord.secret, baseUrl: discordBaseUrl },
@@ -349,9 +349,12 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
       baseUrl: razorpayBaseUrl,
     },
     logLevel: logLevelText as LogLevel,
-    rewards,
-    packages: Object.freeze(packages),
-    chatRate: Object.freeze({ burst: positiveInt("COC_CHAT_BURST", 5, 1), perSecond: positiveInt("COC_CHAT_PER_SECOND", 1, 1) }),
+    rewards: rewardRules(env),
+    packages: xpPackages(env),
+    chatRate: Object.freeze({
+      burst: positiveInt("COC_CHAT_BURST", DEFAULT_CHAT_RATE.burst, 1),
+      perSecond: positiveInt("COC_CHAT_PER_SECOND", DEFAULT_CHAT_RATE.perSecond, 1),
+    }),
     maxBodyBytes: 1024 * 1024,
   });
 }

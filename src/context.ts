@@ -7,6 +7,7 @@ import { TokenService } from "./auth/token-service.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { type Db, openDatabase } from "./db/client.ts";
+import { DatabaseHealth } from "./db/health.ts";
 import { migrate } from "./db/migrate.ts";
 import { ChatService } from "./chat/chat-service.ts";
 import { ChatHub, type HubOptions } from "./chat/hub.ts";
@@ -42,6 +43,7 @@ export interface Services {
   tokens: TokenService;
   auth: AuthService;
   oauth: OAuthService;
+  health: DatabaseHealth;
 }
 
 /** Everything the server, the CLI and a test share: built once per process (or per test). */
@@ -154,6 +156,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       startsPerAddress: config.oauthStartsPerAddress,
       maxPending: overrides.maxPendingSignIns,
     }),
+    health: new DatabaseHealth(database.sqlite),
   };
   return {
     config,

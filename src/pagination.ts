@@ -1,9 +1,9 @@
 import { AppError } from "./errors.ts";
 
-/** API.md: every list answer. `next_cursor` is null on the last page. */
+/** A page of a list and where the next one starts (null on the last page). */
 export interface Page<T> {
   items: T[];
-  next_cursor: string | null;
+  nextCursor: string | null;
 }
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -43,5 +43,5 @@ export function idCursor(cursor: string | undefined): number | null {
 export function toPage<R, T>(rows: R[], limit: number, view: (row: R) => T, cursorOf: (last: R) => unknown): Page<T> {
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return { items: page.map(view), next_cursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null };
+  return { items: page.map(view), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null };
 }

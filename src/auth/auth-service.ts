@@ -2,19 +2,28 @@ import type { Clock } from "../clock.ts";
 import { type Db, writeTransaction } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { ProfileService, PublicProfile } from "../users/profile-service.ts";
-import type { UserService } from "../users/user-service.ts";
+import type { ProfileRecord, ProfileService } from "../users/profile-service.ts";
+import type { NewUser, User, UserService } from "../users/user-service.ts";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, type PasswordHasher } from "./password.ts";
-import type { RateRule } from "../config.ts";
 import { type Admission, LoginGate, type LoginThrottles } from "./login-gate.ts";
-import { AttemptLimiter } from "./throttle.ts";
-import type { TokenPair, TokenService, TokenUser } from "./token-service.ts";
+import { AttemptLimiter, type RateRule } from "./throttle.ts";
+import type { IssuedTokens, TokenService, TokenUser } from "./token-service.ts";
 
 /** Who is calling, as every guarded route and the WebSocket upgrade see it. */
 export type Caller = TokenUser;
 
-export interface SessionAnswer extends TokenPair {
-  user: PublicProfile;
+/** A signed-in user and the tokens of their new session. */
+export interface Session {
+  user: ProfileRecord;
+  tokens: IssuedTokens;
+}
+
+/** A password account to create. */
+export interface NewAccount {
+  username: string;
+  email: string | null;
+  password: string;
+  role?: "user" | "admin";
 }
 
 const badCredentials = () => new AppError("unauthorized", "invalid_credentials", "Wrong login or password");
@@ -50,36 +59,53 @@ export class AuthService {
   }
 
   /**
-   * Creates a password account (with its profile) and signs it in. A malformed or taken name or
-   * address is refused first (400/409, not counted); then the attempt counts against the client
-   * address's registrations (429 `too_many_registrations` past COC_REGISTRATIONS_PER_ADDRESS),
-   * before the password is hashed.
+   * Creates a password account (with its profile) and signs it in. A bad password, a malformed or
+   * taken name or address is refused first (not counted); then the attempt counts against the
+   * client address's registrations (`too_many_registrations` past COC_REGISTRATIONS_PER_ADDRESS),
+   * before the password is hashed. The account and its first session are one transaction.
    */
-  async register(input: { username: string; email: string; password: string }, address: string): Promise<SessionAnswer> {
-    checkPassword(input.password);
-    this.deps.users.checkAvailable(input);
+  async register(input: NewAccount, address: string): Promise<Session> {
+    this.#check(input);
     const wait = this.#registrations.take(address);
     if (wait > 0) {
       throw new AppError("rate_limited", "too_many_registrations", "Too many accounts were created from your address; try again later", {
         retryAfterSeconds: wait / 1000,
       });
     }
-    const passwordHash = await this.deps.passwords.hash(input.password);
-    const { userId, pair } = writeTransaction(this.deps.db, (tx) => {
-      const user = this.deps.users.create({ username: input.username, email: input.email, passwordHash }, tx);
-      return { userId: user.id, pair: this.deps.tokens.issue(user, tx) };
+    const account = await this.#hashed(input);
+    const { user, tokens } = writeTransaction(this.deps.db, (tx) => {
+      const user = this.deps.users.create(account, tx);
+      return { user, tokens: this.deps.tokens.issue(user, tx) };
     });
-    this.deps.log.info("user registered", { user_id: userId, method: "password" });
-    return { user: this.deps.profiles.publicProfile(userId), ...pair };
+    this.deps.log.info("user registered", { user_id: user.id, method: "password" });
+    return { user: this.deps.profiles.byId(user.id), tokens };
   }
 
   /**
-   * Password login by username or email. An unknown login and a wrong password get the same 401
-   * after the same work (a dummy hash is checked). Every attempt is admitted by the login gate
-   * before any hashing (429 `too_many_attempts` with Retry-After): the attacker's address is
-   * locked, not the account (see LoginGate).
+   * Creates a password account without signing it in: `coc create-admin`. The same rules as
+   * registration (password length, name and address free), no throttle.
    */
-  async login(input: { login: string; password: string }, address: string): Promise<SessionAnswer> {
+  async createAccount(input: NewAccount): Promise<User> {
+    this.#check(input);
+    return this.deps.users.create(await this.#hashed(input));
+  }
+
+  #check(input: NewAccount): void {
+    checkPassword(input.password);
+    this.deps.users.checkAvailable(input);
+  }
+
+  async #hashed(input: NewAccount): Promise<NewUser> {
+    return { username: input.username, email: input.email, role: input.role, passwordHash: await this.deps.passwords.hash(input.password) };
+  }
+
+  /**
+   * Password login by username or email. An unknown login and a wrong password are the same
+   * `invalid_credentials` after the same work (a dummy hash is checked). Every attempt is admitted
+   * by the login gate before any hashing (`too_many_attempts`): the attacker's address is locked,
+   * not the account (see LoginGate).
+   */
+  async login(input: { login: string; password: string }, address: string): Promise<Session> {
     const loginKey = input.login.trim().toLowerCase();
     const user = this.deps.users.findByLogin(loginKey);
     // One key per account, whichever of its names was typed; unknown logins keyed by their text.
@@ -93,9 +119,9 @@ export class AuthService {
     }
     admission.succeeded();
     if (user.disabled) throw new AppError("forbidden", "account_disabled", "This account is disabled");
-    const pair = this.deps.tokens.issue(user);
+    const tokens = this.deps.tokens.issue(user);
     this.deps.log.info("user logged in", { user_id: user.id, method: "password" });
-    return { user: this.deps.profiles.publicProfile(user.id), ...pair };
+    return { user: this.deps.profiles.byId(user.id), tokens };
   }
 
   /** Forgets expired throttle windows (the server's periodic sweep). */
@@ -104,7 +130,7 @@ export class AuthService {
     this.#registrations.prune();
   }
 
-  refresh(refreshToken: string): TokenPair {
+  refresh(refreshToken: string): IssuedTokens {
     return this.deps.tokens.refresh(refreshToken);
   }
 
@@ -117,14 +143,7 @@ export class AuthService {
    * disabled user stops working on its next use, and a changed role applies at once.
    */
   authenticate(accessToken: string | null): Caller {
-    if (!accessToken) throw new AppError("unauthorized", "not_authenticated", "Sign in first: send Authorization: Bearer <access_token>");
+    if (!accessToken) throw new AppError("unauthorized", "not_authenticated", "Sign in first: send an access token");
     return this.deps.tokens.userOf(this.deps.tokens.verifyAccess(accessToken));
   }
-}
-
-/** The token of an `Authorization: Bearer …` header, or null. */
-export function bearerToken(header: string | null): string | null {
-  if (!header) return null;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match ? match[1]! : null;
 }

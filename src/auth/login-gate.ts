@@ -1,7 +1,6 @@
 import type { Clock } from "../clock.ts";
-import type { RateRule } from "../config.ts";
 import { AppError } from "../errors.ts";
-import { AttemptLimiter } from "./throttle.ts";
+import { AttemptLimiter, type RateRule } from "./throttle.ts";
 
 export interface LoginThrottles {
   /** Failed logins for one account from one address: past it, *that address* waits. */
@@ -58,7 +57,7 @@ export class LoginGate {
 
   /**
    * Admits one attempt on `account` (a stable key: `account:<id>`, or the login text when no
-   * account has it) from `address`, or throws 429 `too_many_attempts` with Retry-After.
+   * account has it) from `address`, or throws `too_many_attempts` with the time to wait.
    */
   admit(account: string, address: string): Admission {
     const pair = `${account}\n${address}`;

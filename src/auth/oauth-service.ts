@@ -1,7 +1,6 @@
 import { and, asc, count, eq, inArray, lte } from "drizzle-orm";
 import * as oauth from "oauth4webapi";
 import type { Clock } from "../clock.ts";
-import type { RateRule } from "../config.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
 import { identities, oauthStates, users } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
@@ -11,8 +10,8 @@ import { type OAuthProfile, type OAuthProvider, PROVIDER_NAMES, type ProviderNam
 import type { ProfileService } from "../users/profile-service.ts";
 import { emailProblem } from "../users/rules.ts";
 import type { User, UserService } from "../users/user-service.ts";
-import type { Caller, SessionAnswer } from "./auth-service.ts";
-import { AttemptLimiter } from "./throttle.ts";
+import type { Caller, Session } from "./auth-service.ts";
+import { AttemptLimiter, type RateRule } from "./throttle.ts";
 import type { TokenService } from "./token-service.ts";
 
 const disabled = () => new AppError("forbidden", "account_disabled", "This account is disabled");
@@ -26,7 +25,7 @@ export const STATE_TTL_MS = 10 * 60_000;
  */
 export const MAX_PENDING_SIGN_INS = 50_000;
 
-export interface OAuthAnswer extends SessionAnswer {
+export interface OAuthOutcome extends Session {
   /** True when this sign-in created the account. */
   created: boolean;
   /** True when this sign-in joined the provider to an existing account. */
@@ -36,8 +35,6 @@ export interface OAuthAnswer extends SessionAnswer {
 export interface ProviderInfo {
   name: ProviderName;
   label: string;
-  /** Where a client starts the sign-in. */
-  start_url: string;
 }
 
 interface SignIn {
@@ -74,7 +71,7 @@ export class OAuthService {
   list(): ProviderInfo[] {
     return PROVIDER_NAMES.flatMap((name) => {
       const provider = this.deps.providers[name];
-      return provider ? [{ name, label: provider.label, start_url: `/api/auth/${name}/` }] : [];
+      return provider ? [{ name, label: provider.label }] : [];
     });
   }
 
@@ -83,7 +80,7 @@ export class OAuthService {
    * answers the provider URL to send the browser to. `redirectUri` must be on the allow-list;
    * without one, the first allowed URI is used. With `linkUserId` (a signed-in user joining the
    * provider to their account) the state records who started it. Each client address may start
-   * COC_OAUTH_STARTS_PER_ADDRESS sign-ins (429 `too_many_sign_ins`).
+   * COC_OAUTH_STARTS_PER_ADDRESS sign-ins (`too_many_sign_ins`).
    */
   async start(name: string, options: { redirectUri?: string; linkUserId?: number | null }, address: string): Promise<{ url: string; state: string }> {
     const provider = this.#provider(name);
@@ -131,11 +128,11 @@ export class OAuthService {
 
   /**
    * Finishes a sign-in. The state is consumed first (unknown, expired, reused or another
-   * provider's: 400 `invalid_state`); a state started to link an account is finished only by that
-   * account (`callerOf` reads the callback's bearer token; anyone else: 403 `link_not_yours`). The
+   * provider's: `invalid_state`); a state started to link an account is finished only by that
+   * account (`callerOf` says who finishes it; anyone else: `link_not_yours`). The
    * provider is called outside any transaction; a provider failure creates nothing.
    */
-  async finish(name: string, input: { code: string; state: string }, callerOf: () => Caller | null): Promise<OAuthAnswer> {
+  async finish(name: string, input: { code: string; state: string }, callerOf: () => Caller | null): Promise<OAuthOutcome> {
     const provider = this.#provider(name);
     const pending = this.#consumeState(provider.name, input.state);
     if (pending.linkUserId !== null && callerOf()?.id !== pending.linkUserId) {
@@ -148,10 +145,10 @@ export class OAuthService {
       redirectUri: pending.redirectUri,
       nonce: pending.nonce,
     });
-    const { signIn, pair } = writeTransaction(this.deps.db, (tx) => {
+    const { signIn, tokens } = writeTransaction(this.deps.db, (tx) => {
       const signIn =
         pending.linkUserId === null ? this.#signIn(tx, provider.name, profile) : this.#link(tx, provider.name, profile, pending.linkUserId);
-      return { signIn, pair: this.deps.tokens.issue(signIn.user, tx) };
+      return { signIn, tokens: this.deps.tokens.issue(signIn.user, tx) };
     });
     this.deps.log.info("user logged in", {
       user_id: signIn.user.id,
@@ -159,7 +156,7 @@ export class OAuthService {
       created: signIn.created,
       linked: signIn.linked,
     });
-    return { user: this.deps.profiles.publicProfile(signIn.user.id), ...pair, created: signIn.created, linked: signIn.linked };
+    return { user: this.deps.profiles.byId(signIn.user.id), tokens, created: signIn.created, linked: signIn.linked };
   }
 
   /** Deletes expired states and forgets expired throttle windows (the server's periodic sweep). */
@@ -248,7 +245,7 @@ export class OAuthService {
 
   /**
    * Joins the provider identity to `userId`, who started this sign-in signed in. An identity
-   * already joined to another account → 409 `identity_linked_elsewhere`; to this one, a plain
+   * already joined to another account is `identity_linked_elsewhere`; to this one, a plain
    * sign-in. A verified provider address equal to the account's marks the account's verified.
    */
   #link(tx: Tx, provider: ProviderName, profile: OAuthProfile, userId: number): SignIn {

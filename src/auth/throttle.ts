@@ -1,5 +1,15 @@
 import type { Clock } from "../clock.ts";
-import type { RateRule } from "../config.ts";
+
+/** So many attempts per window, e.g. `10/1h`: past the limit, further attempts wait for the window to end. */
+export interface RateRule {
+  limit: number;
+  windowMs: number;
+}
+
+/** Password sign-ups per client address unless COC_REGISTRATIONS_PER_ADDRESS says otherwise. */
+export const DEFAULT_REGISTRATIONS_PER_ADDRESS: RateRule = { limit: 10, windowMs: 3_600_000 };
+/** OAuth sign-ins started per client address unless COC_OAUTH_STARTS_PER_ADDRESS says otherwise. */
+export const DEFAULT_OAUTH_STARTS_PER_ADDRESS: RateRule = { limit: 60, windowMs: 600_000 };
 
 interface Window {
   startedAt: number;

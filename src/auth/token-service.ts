@@ -6,12 +6,12 @@ import { AppError } from "../errors.ts";
 import { sha256Hex } from "../hash.ts";
 import { type AccessClaims, signJwt, verifyJwt } from "./jwt.ts";
 
-export interface TokenPair {
-  access_token: string;
-  refresh_token: string;
-  token_type: "Bearer";
+/** A new access token and the refresh token that continues its session. */
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
   /** Seconds until the access token expires. */
-  expires_in: number;
+  expiresIn: number;
 }
 
 export interface TokenOwner {
@@ -69,17 +69,18 @@ export class TokenService {
   }
 
   /** Starts a new family: one access token and the first refresh token of the family. */
-  issue(owner: TokenOwner, tx?: Tx): TokenPair {
+  issue(owner: TokenOwner, tx?: Tx): IssuedTokens {
     const work = (t: Tx) => this.#addToFamily(t, owner, crypto.randomUUID());
     return tx ? work(tx) : writeTransaction(this.deps.db, work);
   }
 
   /**
    * Rotates a refresh token: the presented one is used up and a new pair is returned. Presenting a
-   * token that was already used means someone else has it: the whole family is revoked (401
-   * `refresh_token_reused`). Expired, revoked and unknown tokens are 401; a disabled account 403.
+   * token that was already used means someone else has it: the whole family is revoked
+   * (`refresh_token_reused`). Expired, revoked and unknown tokens are `unauthorized`; a disabled
+   * account `account_disabled`.
    */
-  refresh(refreshToken: string): TokenPair {
+  refresh(refreshToken: string): IssuedTokens {
     const outcome = writeTransaction(this.deps.db, (tx) => {
       const now = this.deps.clock.now();
       const row = tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, sha256Hex(refreshToken))).get();
@@ -116,7 +117,7 @@ export class TokenService {
     });
   }
 
-  /** Checks an access token's signature, expiry and times against the clock; 401 otherwise. */
+  /** Checks an access token's signature, expiry and times against the clock (`unauthorized` otherwise). */
   verifyAccess(token: string): AccessClaims {
     const result = verifyJwt(token, this.deps.secret, Math.floor(this.deps.clock.now().getTime() / 1000));
     if (result.ok) return result.claims;
@@ -126,7 +127,7 @@ export class TokenService {
 
   /**
    * The current state of the token's user and session: a deleted user or an ended session (logged
-   * out, reused refresh token, disabled account) is a 401, a disabled user a 403.
+   * out, reused refresh token) is `unauthorized`, a disabled user `account_disabled`.
    */
   userOf(claims: AccessClaims): TokenUser {
     const id = Number(claims.sub);
@@ -150,7 +151,7 @@ export class TokenService {
     return null;
   }
 
-  #addToFamily(tx: Tx, owner: TokenOwner, familyId: string): TokenPair {
+  #addToFamily(tx: Tx, owner: TokenOwner, familyId: string): IssuedTokens {
     const now = this.deps.clock.now();
     const refresh = randomToken();
     // Old, expired rows of this user are of no further use.
@@ -166,7 +167,7 @@ export class TokenService {
       .run();
     const iat = Math.floor(now.getTime() / 1000);
     const access = signJwt({ sub: String(owner.id), role: owner.role, iat, exp: iat + this.deps.accessTtlSeconds, sid: familyId }, this.deps.secret);
-    return { access_token: access, refresh_token: refresh, token_type: "Bearer", expires_in: this.deps.accessTtlSeconds };
+    return { accessToken: access, refreshToken: refresh, expiresIn: this.deps.accessTtlSeconds };
   }
 
   #revokeFamily(tx: Tx, familyId: string, now: Date): void {

@@ -8,14 +8,14 @@ import { idCursor, type Page, pageLimit, toPage } from "../pagination.ts";
 export const MAX_MESSAGE_LENGTH = 1000;
 export const HISTORY_SIZE = 50;
 
-/** A chat message as clients receive it. */
-export interface ChatMessage {
+/** A stored message with its author as they are now. */
+export interface ChatEntry {
   id: number;
   message: string;
+  userId: number;
   username: string;
-  user_id: number;
-  avatar_url: string | null;
-  created_at: string;
+  avatarUrl: string | null;
+  createdAt: Date;
 }
 
 // C0 and C1 control characters except tab and newline; plus bidi overrides that can disguise text.
@@ -23,7 +23,7 @@ const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2
 
 /**
  * The text a message is stored with: control characters stripped, surrounding white space
- * trimmed, 1–1000 characters (counted as code points). Anything else is a 400-style problem.
+ * trimmed, 1–1000 characters (counted as code points). Anything else is a `validation` error.
  */
 export function cleanMessage(raw: unknown): string {
   if (typeof raw !== "string") throw new AppError("validation", "invalid_message", "message must be a string");
@@ -45,9 +45,9 @@ export class ChatService {
         .select({
           id: chatMessages.id,
           message: chatMessages.message,
+          userId: chatMessages.userId,
           username: users.username,
-          user_id: chatMessages.userId,
-          avatar_url: profiles.avatarUrl,
+          avatarUrl: profiles.avatarUrl,
           createdAt: chatMessages.createdAt,
         })
         .from(chatMessages)
@@ -55,8 +55,8 @@ export class ChatService {
         .innerJoin(profiles, eq(profiles.userId, chatMessages.userId));
   }
 
-  /** Cleans, stores and answers a message as it will be broadcast. */
-  post(userId: number, raw: unknown): ChatMessage {
+  /** Cleans and stores a message; answers it with its author. */
+  post(userId: number, raw: unknown): ChatEntry {
     const text = cleanMessage(raw);
     const now = this.deps.clock.now();
     const id = writeTransaction(this.deps.db, (tx) =>
@@ -68,19 +68,19 @@ export class ChatService {
       .innerJoin(profiles, eq(profiles.userId, users.id))
       .where(eq(users.id, userId))
       .get();
-    return { id, message: text, username: author?.username ?? "", user_id: userId, avatar_url: author?.avatar ?? null, created_at: now.toISOString() };
+    return { id, message: text, userId, username: author?.username ?? "", avatarUrl: author?.avatar ?? null, createdAt: now };
   }
 
-  /** The last `size` messages, oldest first (the `history` frame). */
-  recent(size = HISTORY_SIZE): ChatMessage[] {
-    return this.#select().orderBy(desc(chatMessages.id)).limit(size).all().reverse().map(view);
+  /** The last `size` messages, oldest first (the history sent on connect). */
+  recent(size = HISTORY_SIZE): ChatEntry[] {
+    return this.#select().orderBy(desc(chatMessages.id)).limit(size).all().reverse();
   }
 
   /**
    * Older history, for scrolling back: messages before `before` (a message id, or the cursor of
-   * the previous page), oldest first within the page; `next_cursor` continues further back.
+   * the previous page), oldest first within the page; the next cursor continues further back.
    */
-  page(options: { before?: number; cursor?: string; limit?: number }): Page<ChatMessage> {
+  page(options: { before?: number; cursor?: string; limit?: number }): Page<ChatEntry> {
     const limit = pageLimit(options.limit);
     const before = options.cursor !== undefined ? idCursor(options.cursor) : (options.before ?? null);
     const rows = this.#select()
@@ -89,11 +89,7 @@ export class ChatService {
       .limit(limit + 1)
       .all();
     // Fetched newest first; shown oldest first; the cursor continues from the oldest shown.
-    const page = toPage(rows, limit, view, (oldest) => oldest.id);
-    return { items: page.items.reverse(), next_cursor: page.next_cursor };
+    const page = toPage(rows, limit, (row) => row, (oldest) => oldest.id);
+    return { items: page.items.reverse(), nextCursor: page.nextCursor };
   }
-}
-
-function view(row: { id: number; message: string; username: string; user_id: number; avatar_url: string | null; createdAt: Date }): ChatMessage {
-  return { id: row.id, message: row.message, username: row.username, user_id: row.user_id, avatar_url: row.avatar_url, created_at: row.createdAt.toISOString() };
 }

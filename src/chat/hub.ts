@@ -3,7 +3,8 @@ import type { Clock } from "../clock.ts";
 import { isAppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ChatService } from "./chat-service.ts";
-import { type BucketRule, TokenBuckets } from "./rate-limit.ts";
+import { chatMessageAnswer } from "./wire.ts";
+import { type BucketRule, DEFAULT_CHAT_RATE, TokenBuckets } from "./rate-limit.ts";
 
 export const CHAT_TOPIC = "global_chat";
 
@@ -25,7 +26,6 @@ export interface HubOptions {
   rate: BucketRule;
 }
 
-export const DEFAULT_CHAT_RATE: BucketRule = { burst: 5, perSecond: 1 };
 
 /**
  * The live room: who is connected, their rate limits, and the frames of the protocol.
@@ -87,7 +87,7 @@ export class ChatHub {
     }
     sockets.add(socket);
     socket.subscribe(CHAT_TOPIC);
-    socket.send(JSON.stringify({ type: "history", messages: this.deps.chat.recent() }));
+    socket.send(JSON.stringify({ type: "history", messages: this.deps.chat.recent().map(chatMessageAnswer) }));
     this.#broadcast({ type: "user_count", count: this.userCount });
   }
 
@@ -146,7 +146,7 @@ export class ChatHub {
     }
     try {
       const stored = this.deps.chat.post(caller.id, message);
-      this.#broadcast({ type: "chat_message", ...stored });
+      this.#broadcast({ type: "chat_message", ...chatMessageAnswer(stored) });
     } catch (failure) {
       if (!isAppError(failure)) throw failure;
       error(failure.code, failure.detail);

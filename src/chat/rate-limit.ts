@@ -7,6 +7,9 @@ export interface BucketRule {
   perSecond: number;
 }
 
+/** Chat flood control per user unless COC_CHAT_BURST / COC_CHAT_PER_SECOND say otherwise. */
+export const DEFAULT_CHAT_RATE: BucketRule = { burst: 5, perSecond: 1 };
+
 /**
  * Token buckets per key, refilled from the clock (never from timers). `take` answers 0 when a
  * token was taken, or the seconds until one will be there.

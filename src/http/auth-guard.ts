@@ -1,7 +1,13 @@
 import { Elysia } from "elysia";
-import { bearerToken, type Caller } from "../auth/auth-service.ts";
-import type { AppContext } from "../context.ts";
+import type { Caller } from "../auth/auth-service.ts";
 import { AppError } from "../errors.ts";
+
+/** The token of an `Authorization: Bearer …` header, or null. */
+export function bearerToken(header: string | null): string | null {
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match ? match[1]! : null;
+}
 
 function isUpgrade(request: Request): boolean {
   return request.headers.get("upgrade")?.toLowerCase() === "websocket";
@@ -29,18 +35,22 @@ export function upgradeHeaders(request: Request): Record<string, string> {
   return protocolToken(request) ? { "sec-websocket-protocol": "bearer" } : {};
 }
 
+/** Resolves an access token (or its absence) to the caller, or throws 401/403. */
+export type Authenticate = (accessToken: string | null) => Caller;
+
 /**
  * The one guard, for HTTP routes and WebSocket upgrades alike: `{ auth: true }` resolves `caller`
  * (401 without a valid token, 403 for a disabled account, before any upgrade); `{ auth: "admin" }`
  * also requires the admin role. Guarded routes are documented with bearer security.
  */
-export function authGuard(ctx: AppContext) {
-  const { auth } = ctx.services;
+export function authGuard(authenticate: Authenticate) {
   return new Elysia().macro({
     auth: (requirement: true | "admin") => ({
       detail: { security: [{ bearer: [] }] },
       resolve({ request }): { caller: Caller } {
-        const caller = auth.authenticate(accessTokenOf(request));
+        const token = accessTokenOf(request);
+        if (!token) throw new AppError("unauthorized", "not_authenticated", "Sign in first: send Authorization: Bearer <access_token>");
+        const caller = authenticate(token);
         if (requirement === "admin" && caller.role !== "admin") {
           throw new AppError("forbidden", "admin_only", "Only admins may do this");
         }
@@ -49,3 +59,5 @@ export function authGuard(ctx: AppContext) {
     }),
   });
 }
+
+export type AuthGuard = ReturnType<typeof authGuard>;

@@ -2,6 +2,9 @@ import { isLoopbackHost } from "../config.ts";
 
 type PeerSource = { requestIP(request: Request): { address: string } | null } | null;
 
+/** The client address of a request, given the server it came through. */
+export type ClientAddress = (server: PeerSource, request: Request) => string;
+
 /** "::ffff:127.0.0.1" (IPv4 mapped into IPv6) is 127.0.0.1. */
 function plain(address: string): string {
   return address.toLowerCase().replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, "$1");
@@ -14,7 +17,7 @@ function plain(address: string): string {
  * address is the client. Anything a client writes into the header itself stays to the left of
  * what the trusted proxies appended, so it is never believed.
  */
-export function clientAddressResolver(trustedProxies: readonly string[]) {
+export function clientAddressResolver(trustedProxies: readonly string[]): ClientAddress {
   const exact = new Set(trustedProxies.filter((entry) => entry !== "loopback").map(plain));
   const loopback = trustedProxies.includes("loopback");
   const trusted = (address: string) => exact.has(address) || (loopback && isLoopbackHost(address));

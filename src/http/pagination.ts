@@ -1,12 +1,21 @@
+import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { t } from "elysia";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../pagination.ts";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from "../pagination.ts";
 
+/** `?limit=&cursor=`. Elysia's `t.Integer` reads the digits of a query string as a number. */
 export const PageQuery = t.Object({
   limit: t.Optional(t.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, description: `Page size (default ${DEFAULT_PAGE_SIZE}, max ${MAX_PAGE_SIZE})` })),
   cursor: t.Optional(t.String({ maxLength: 200, description: "Opaque: the next_cursor of the previous page" })),
 });
 
-/** The schema of a page of `item`. */
-export function PageOf<T extends Parameters<typeof t.Array>[0]>(item: T, title: string) {
-  return t.Object({ items: t.Array(item), next_cursor: t.Union([t.String(), t.Null()]) }, { title });
+/** API.md: every list answer is `{items, next_cursor}`, next_cursor null on the last page. */
+export function PageOf<T extends TSchema>(item: T, title: string) {
+  return Type.Object({ items: Type.Array(item), next_cursor: Type.Union([Type.String(), Type.Null()]) }, { title });
 }
+
+/** A page as it goes on the wire, each item mapped by `answer`. */
+export function pageAnswer<T, A>(page: Page<T>, answer: (item: T) => A): { items: A[]; next_cursor: string | null } {
+  return { items: page.items.map(answer), next_cursor: page.nextCursor };
+}
+
+export type PageAnswer<T extends TSchema> = Static<ReturnType<typeof PageOf<T>>>;

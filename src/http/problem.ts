@@ -1,4 +1,4 @@
-import { AppError, type ErrorKind } from "../errors.ts";
+import { AppError, type ErrorKind, type FieldError } from "../errors.ts";
 
 const STATUS: Record<ErrorKind, number> = {
   validation: 400,
@@ -36,6 +36,65 @@ export function statusOf(kind: ErrorKind): number {
   return STATUS[kind];
 }
 
+/** How Elysia reports what went wrong before or around a route, besides errors thrown by it. */
+export type FrameworkCode = "VALIDATION" | "NOT_FOUND" | "PARSE" | "INVALID_COOKIE_SIGNATURE" | "INVALID_FILE_TYPE" | string | number;
+
+export interface Problem {
+  error: AppError;
+  /** Something broke on our side: the error log line to write (with `cause`, never sent). */
+  internal?: { message: string; cause: unknown };
+}
+
+/** Elysia's validation failures as `errors: [{path, message}]`, one per field. */
+function fieldErrors(error: unknown): FieldError[] {
+  const all = (error as { all?: { path?: string; summary?: string; message?: string }[] }).all ?? [];
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  for (const item of all) {
+    const path = item.path || "/";
+    const message = item.summary ?? item.message ?? "is invalid";
+    const key = `${path} ${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ path, message });
+  }
+  return out.length > 0 ? out : [{ path: "/", message: "is invalid" }];
+}
+
+const INTERNAL = () => new AppError("internal", "internal_error", "Something went wrong on our side");
+
+/**
+ * The one mapping of anything thrown while answering a request to the problem it is for the
+ * client. Pure: `allow` names the other methods a path answers (a 405 instead of a 404).
+ * An answer that broke its own schema and any unknown error become a 500 that says nothing more.
+ */
+export function toProblem(error: unknown, code: FrameworkCode, request: { method: string; pathname: string; allow: () => string[] }): Problem {
+  if (error instanceof AppError) return { error };
+  // Elysia wraps what a parser throws in its own ParseError; the AppError is its cause.
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (cause instanceof AppError) return { error: cause };
+  if (code === "VALIDATION" && (error as { type?: string }).type === "response") {
+    return { error: INTERNAL(), internal: { message: "answer does not match its schema", cause: fieldErrors(error) } };
+  }
+  if (code === "VALIDATION") {
+    return { error: new AppError("validation", "validation_failed", "The request is invalid", { errors: fieldErrors(error) }) };
+  }
+  if (code === "NOT_FOUND") {
+    const allow = request.allow();
+    return {
+      error:
+        allow.length > 0
+          ? new AppError("method_not_allowed", "method_not_allowed", `${request.method} is not allowed here`, { allow })
+          : new AppError("not_found", "not_found", `No route for ${request.method} ${request.pathname}`),
+    };
+  }
+  if (code === "PARSE") return { error: new AppError("validation", "malformed_json", "The request body is not valid JSON") };
+  if (code === "INVALID_COOKIE_SIGNATURE" || code === "INVALID_FILE_TYPE") {
+    return { error: new AppError("validation", "invalid_request", "The request is invalid") };
+  }
+  return { error: INTERNAL(), internal: { message: "unhandled error", cause: error } };
+}
+
 /** The RFC 9457 body of API.md → Conventions. */
 export interface ProblemBody {
   type: "about:blank";
@@ -44,22 +103,16 @@ export interface ProblemBody {
   code: string;
   detail: string;
   request_id?: string;
-  errors?: { path: string; message: string }[];
+  errors?: FieldError[];
 }
 
 /**
- * The one mapping from AppError to HTTP: status, problem+json body, and the headers a client
- * needs to act on it (Retry-After, Allow). Nothing but `detail` and `errors` reaches the client.
+ * An AppError as HTTP: status, problem+json body, and the headers a client needs to act on it
+ * (Retry-After, Allow). Nothing but `detail` and `errors` reaches the client.
  */
 export function problemResponse(error: AppError, requestId?: string): Response {
   const status = STATUS[error.kind];
-  const body: ProblemBody = {
-    type: "about:blank",
-    title: TITLE[status] ?? "Error",
-    status,
-    code: error.code,
-    detail: error.detail,
-  };
+  const body: ProblemBody = { type: "about:blank", title: TITLE[status] ?? "Error", status, code: error.code, detail: error.detail };
   if (error.extra.errors) body.errors = error.extra.errors;
   if (requestId) body.request_id = requestId;
   const headers = new Headers({ "content-type": PROBLEM_CONTENT_TYPE, "cache-control": "no-store" });

@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, ne, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import type { XpPackage } from "../config.ts";
+import type { XpPackage } from "./packages.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
 import { payments, webhookEvents } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
@@ -13,18 +13,14 @@ import type { XpService } from "../xp/xp-service.ts";
 
 export type Payment = typeof payments.$inferSelect;
 
-export interface PackageView {
-  amount_inr: number;
-  amount_paise: number;
-  xp: number;
-}
-
+/** An order made at Razorpay and recorded here. */
 export interface OrderCreated {
-  order_id: string;
-  amount: number;
+  orderId: string;
+  amountPaise: number;
   currency: "INR";
-  key: string;
-  xp_amount: number;
+  /** The Razorpay key id the checkout needs. */
+  keyId: string;
+  xp: number;
 }
 
 export interface Fulfilment {
@@ -36,20 +32,9 @@ export interface Fulfilment {
   balance: number;
 }
 
-export interface PaymentView {
-  order_id: string;
-  amount: number;
-  currency: string;
-  xp: number;
-  status: "created" | "paid" | "failed";
-  payment_id: string | null;
-  created_at: string;
-  paid_at: string | null;
-}
-
 export interface ReplayOutcome {
-  order_id: string;
-  user_id: number;
+  orderId: string;
+  userId: number;
   xp: number;
   outcome: "credited" | "would_credit" | "skipped" | "failed";
   detail: string;
@@ -107,8 +92,8 @@ export class PaymentService {
     return this.deps.gateway !== null;
   }
 
-  packages(): PackageView[] {
-    return this.deps.packages.map((p) => ({ amount_inr: p.amountInr, amount_paise: p.amountInr * 100, xp: p.xp }));
+  packages(): readonly XpPackage[] {
+    return this.deps.packages;
   }
 
   #gateway(): RazorpayGateway {
@@ -118,7 +103,7 @@ export class PaymentService {
 
   /**
    * Creates a Razorpay order for the package priced `amountInr` rupees and records it. The client
-   * never names the XP: it follows from the package. Razorpay failing → 502 and nothing stored.
+   * never names the XP: it follows from the package. Razorpay failing (`upstream`) stores nothing.
    */
   async createOrder(userId: number, amountInr: number): Promise<OrderCreated> {
     const gateway = this.#gateway();
@@ -138,15 +123,15 @@ export class PaymentService {
         .run();
     });
     this.deps.log.info("payment order created", { order_id: order.id, user_id: userId, amount_paise: amountPaise, xp: pack.xp });
-    return { order_id: order.id, amount: amountPaise, currency: "INR", key: gateway.keyId, xp_amount: pack.xp };
+    return { orderId: order.id, amountPaise, currency: "INR", keyId: gateway.keyId, xp: pack.xp };
   }
 
   /**
-   * The frontend's confirmation after checkout: the order must exist (404) and be the caller's
-   * (403), and the signature must be Razorpay's (400, compared in constant time). Then the order is
-   * fulfilled; a repeat answers 200 and credits nothing.
+   * The frontend's confirmation after checkout: the order must exist (`order_not_found`) and be
+   * the caller's (`order_not_yours`), and the signature must be Razorpay's (`invalid_signature`,
+   * compared in constant time). Then the order is fulfilled; a repeat credits nothing.
    */
-  verify(userId: number, input: { orderId: string; paymentId: string; signature: string }): { status: "success"; new_xp: number; credited: boolean } {
+  verify(userId: number, input: { orderId: string; paymentId: string; signature: string }): Fulfilment {
     const gateway = this.#gateway();
     const order = this.#order.get({ orderId: input.orderId });
     if (!order) throw new AppError("not_found", "order_not_found", "No such order");
@@ -154,8 +139,7 @@ export class PaymentService {
     if (!gateway.checkPaymentSignature(input.orderId, input.paymentId, input.signature)) {
       throw new AppError("validation", "invalid_signature", "The payment signature does not match");
     }
-    const result = this.fulfil(input.orderId, input.paymentId, "verify");
-    return { status: "success", new_xp: result.balance, credited: result.credited };
+    return this.fulfil(input.orderId, input.paymentId, "verify");
   }
 
   /**
@@ -186,12 +170,12 @@ export class PaymentService {
   }
 
   /**
-   * A Razorpay webhook. The signature is checked over the raw body with the webhook secret (400
-   * otherwise; 503 when no secret is configured). Each event id is handled once: a redelivery is
-   * answered 200 and does nothing. `payment.captured` and `order.paid` fulfil; `payment.failed`
+   * A Razorpay webhook. The signature is checked over the raw body with the webhook secret
+   * (`invalid_signature`; `webhooks_disabled` when no secret is configured). Each event id is
+   * handled once: a redelivery does nothing. `payment.captured` and `order.paid` fulfil; `payment.failed`
    * marks an unpaid order failed; other events are acknowledged.
    */
-  handleWebhook(rawBody: string, signature: string | null, eventId: string | null): { status: "ok"; handled: string } {
+  handleWebhook(rawBody: string, signature: string | null, eventId: string | null): string {
     const gateway = this.#gateway();
     const valid = gateway.checkWebhookSignature(rawBody, signature ?? "");
     if (valid === null) throw new AppError("unavailable", "webhooks_disabled", "No webhook secret is configured (COC_RAZORPAY_WEBHOOK_SECRET)");
@@ -206,9 +190,9 @@ export class PaymentService {
     const id = eventId ?? `body:${sha256Hex(rawBody)}`;
     return writeTransaction(this.deps.db, (tx) => {
       const seen = tx.select().from(webhookEvents).where(eq(webhookEvents.eventId, id)).get();
-      if (seen) return { status: "ok" as const, handled: "duplicate" };
+      if (seen) return "duplicate";
       tx.insert(webhookEvents).values({ eventId: id, event, receivedAt: this.deps.clock.now() }).run();
-      return { status: "ok" as const, handled: this.#applyEvent(tx, event, envelope) };
+      return this.#applyEvent(tx, event, envelope);
     });
   }
 
@@ -273,7 +257,7 @@ export class PaymentService {
     if (options.orderId && orders.length === 0) throw new AppError("not_found", "order_not_found", `No order ${options.orderId}`);
     const outcomes: ReplayOutcome[] = [];
     for (const [index, order] of orders.entries()) {
-      const base = { order_id: order.orderId, user_id: order.userId, xp: order.xp };
+      const base = { orderId: order.orderId, userId: order.userId, xp: order.xp };
       if (order.status === "paid") {
         outcomes.push({ ...base, outcome: "skipped", detail: "already paid" });
       } else {
@@ -296,16 +280,7 @@ export class PaymentService {
   }
 
   /** The caller's orders, newest first. */
-  history(userId: number, options: { limit?: number; cursor?: string }): Page<PaymentView> {
-    return userPage(this.deps.db, payments, userId, options, (row) => ({
-      order_id: row.orderId,
-      amount: row.amountPaise,
-      currency: row.currency,
-      xp: row.xp,
-      status: row.status,
-      payment_id: row.paymentId,
-      created_at: row.createdAt.toISOString(),
-      paid_at: row.paidAt?.toISOString() ?? null,
-    }));
+  history(userId: number, options: { limit?: number; cursor?: string }): Page<Payment> {
+    return userPage(this.deps.db, payments, userId, options, (row) => row);
   }
 }

@@ -1,50 +1,39 @@
 import { desc, eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import type { RewardsConfig } from "../config.ts";
 import { type Db, writeTransaction } from "../db/client.ts";
 import { checkIns, profiles } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import type { XpService } from "../xp/xp-service.ts";
 import { cachedLocalDate } from "../time-zone.ts";
-import { cycleDayOf, decideCheckIn, type StreakState, startOfDayAfter } from "./streak-rules.ts";
+import { cycleDayOf, decideCheckIn, type RewardRules, type Streak, type StreakState, startOfDayAfter } from "./rules.ts";
 
-export interface CheckInRecord {
-  date: string;
-  streak_day: number;
-  cycle_day: number;
-  xp_earned: number;
-  freezes_used: number;
+export type CheckInRow = typeof checkIns.$inferSelect;
+
+/** What a check-in did. */
+export interface CheckInOutcome {
+  checkIn: CheckInRow;
+  /** The balance after the check-in's XP. */
+  totalXp: number;
+  /** True when streak freezes carried the streak over missed days. */
+  streakSaved: boolean;
+  streak: Streak;
 }
 
-export interface StreakView {
-  current: number;
-  longest: number;
-  freezes: number;
-  last_check_in: string | null;
-}
-
-export interface CheckInAnswer {
-  check_in: CheckInRecord;
-  xp_earned: number;
-  total_xp: number;
-  streak_day: number;
-  cycle_day: number;
-  streak_saved: boolean;
-  freezes_left: number;
-  streak: StreakView;
-}
-
-export interface CheckInStatus {
-  checked_in_today: boolean;
+/** Where a user stands today. */
+export interface CheckInState {
+  checkedInToday: boolean;
   /** When the next check-in opens (now, when it is open). */
-  next_check_in_at: string;
-  streak: StreakView;
-  cycle_day_next: number;
-  xp_next: number;
+  nextCheckInAt: Date;
+  /** The streak; `current` is 0 when the next check-in cannot save it. */
+  streak: Streak;
+  cycleDayNext: number;
+  xpNext: number;
   /** Whether the next check-in keeps the streak (counting the freezes it would spend). */
-  streak_alive: boolean;
-  rewards: Record<string, number>;
-  recent: CheckInRecord[];
+  streakAlive: boolean;
+  /** XP by cycle day. */
+  rewards: readonly number[];
+  /** The last check-ins, newest first. */
+  recent: CheckInRow[];
 }
 
 const RECENT = 30;
@@ -62,7 +51,7 @@ export class RewardsService {
   readonly #saveStreak;
   readonly #dateIn = cachedLocalDate();
 
-  constructor(private readonly deps: { db: Db; clock: Clock; xp: XpService; config: RewardsConfig }) {
+  constructor(private readonly deps: { db: Db; clock: Clock; xp: XpService; config: RewardRules }) {
     const { db } = deps;
     const id = sql.placeholder("userId");
     this.#profileState = db
@@ -89,6 +78,7 @@ export class RewardsService {
         freezesUsed: sql.placeholder("freezesUsed"),
         createdAt: sql.placeholder("createdAt"),
       })
+      .returning()
       .prepare();
     // Placeholders in SET bypass column mapping: updatedAt is bound as epoch milliseconds.
     this.#saveStreak = db
@@ -107,16 +97,16 @@ export class RewardsService {
   /**
    * Checks the user in for today (their local date). One immediate transaction: the rules of
    * `decideCheckIn`, the check-in row, the XP (`check_in`, reference `<user>:<date>`) and the
-   * streak. A second check-in for the same local date is a 409 `already_checked_in` that changes
+   * streak. A second check-in for the same local date is `already_checked_in` and changes
    * nothing, however many arrive at once.
    */
-  checkIn(userId: number): CheckInAnswer {
+  checkIn(userId: number): CheckInOutcome {
     return writeTransaction(this.deps.db, (tx) => {
       const now = this.deps.clock.now();
       const { state, zone } = this.#state(userId);
       const decision = decideCheckIn(state, now, zone, this.deps.config.table, this.#dateIn);
       if (!decision.allowed) throw new AppError("conflict", "already_checked_in", "Already checked in today");
-      this.#recordCheckIn.run({
+      const row = this.#recordCheckIn.get({
         userId,
         date: decision.date,
         timezone: zone,
@@ -125,7 +115,7 @@ export class RewardsService {
         xpEarned: decision.xp,
         freezesUsed: decision.freezesUsed,
         createdAt: now,
-      });
+      })!;
       const freezes = state.freezes - decision.freezesUsed;
       this.#saveStreak.run({
         userId,
@@ -139,28 +129,17 @@ export class RewardsService {
         { userId, amount: decision.xp, source: "check_in", reference: `${userId}:${decision.date}`, actor: `user:${userId}` },
         tx,
       );
-      const record: CheckInRecord = {
-        date: decision.date,
-        streak_day: decision.streakDay,
-        cycle_day: decision.cycleDay,
-        xp_earned: decision.xp,
-        freezes_used: decision.freezesUsed,
-      };
       return {
-        check_in: record,
-        xp_earned: decision.xp,
-        total_xp: credit.balance,
-        streak_day: decision.streakDay,
-        cycle_day: decision.cycleDay,
-        streak_saved: decision.streakSaved,
-        freezes_left: freezes,
-        streak: { current: decision.streakDay, longest: decision.longest, freezes, last_check_in: decision.date },
+        checkIn: row,
+        totalXp: credit.balance,
+        streakSaved: decision.streakSaved,
+        streak: { current: decision.streakDay, longest: decision.longest, freezes, lastCheckIn: decision.date },
       };
     });
   }
 
   /** Today's state: whether the user can check in, what the next check-in would earn, and recent history. */
-  status(userId: number): CheckInStatus {
+  status(userId: number): CheckInState {
     const now = this.deps.clock.now();
     const { state, zone } = this.#state(userId);
     const decision = decideCheckIn(state, now, zone, this.deps.config.table, this.#dateIn);
@@ -183,37 +162,36 @@ export class RewardsService {
       .where(eq(checkIns.userId, userId))
       .orderBy(desc(checkIns.date))
       .limit(RECENT)
-      .all()
-      .map((row) => ({ date: row.date, streak_day: row.streakDay, cycle_day: row.cycleDay, xp_earned: row.xpEarned, freezes_used: row.freezesUsed }));
+      .all();
     return {
-      checked_in_today: !decision.allowed,
-      next_check_in_at: nextAt.toISOString(),
+      checkedInToday: !decision.allowed,
+      nextCheckInAt: nextAt,
       streak: {
         // A streak that the next check-in cannot save is shown as over.
         current: next.alive ? state.current : 0,
         longest: state.longest,
         freezes: state.freezes,
-        last_check_in: state.lastDate,
+        lastCheckIn: state.lastDate,
       },
-      cycle_day_next: next.cycleDay,
-      xp_next: table[next.cycleDay - 1]!,
-      streak_alive: next.alive,
-      rewards: Object.fromEntries(table.map((xp, i) => [String(i + 1), xp])),
+      cycleDayNext: next.cycleDay,
+      xpNext: table[next.cycleDay - 1]!,
+      streakAlive: next.alive,
+      rewards: table,
       recent,
     };
   }
 
   /**
    * Buys one streak freeze with XP (`streak_freeze_purchase`, negative), up to the cap held.
-   * 409 `freeze_cap_reached` or `insufficient_xp` change nothing. With an idempotency key, a
+   * `freeze_cap_reached` or `insufficient_xp` change nothing. With an idempotency key, a
    * retried request answers the first purchase instead of buying again.
    */
-  buyFreeze(userId: number, idempotencyKey?: string): { freezes: number; total_xp: number } {
+  buyFreeze(userId: number, idempotencyKey?: string): { freezes: number; totalXp: number } {
     return writeTransaction(this.deps.db, (tx) => {
       const reference = idempotencyKey ? `${userId}:${idempotencyKey}` : null;
       const { state } = this.#state(userId);
       if (reference && this.deps.xp.findEntry("streak_freeze_purchase", reference)) {
-        return { freezes: state.freezes, total_xp: this.deps.xp.balance(userId) };
+        return { freezes: state.freezes, totalXp: this.deps.xp.balance(userId) };
       }
       const { freezeCost, freezeCap } = this.deps.config;
       if (state.freezes >= freezeCap) {
@@ -222,7 +200,7 @@ export class RewardsService {
       const spend = this.deps.xp.add({ userId, amount: -freezeCost, source: "streak_freeze_purchase", reference, actor: `user:${userId}` }, tx);
       const freezes = state.freezes + 1;
       tx.update(profiles).set({ streakFreezes: freezes, updatedAt: this.deps.clock.now() }).where(eq(profiles.userId, userId)).run();
-      return { freezes, total_xp: spend.balance };
+      return { freezes, totalXp: spend.balance };
     });
   }
 

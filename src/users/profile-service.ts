@@ -4,64 +4,38 @@ import type { Clock } from "../clock.ts";
 import { type Db, writeTransaction } from "../db/client.ts";
 import { profiles } from "../db/schema.ts";
 import { AppError, type FieldError } from "../errors.ts";
+import type { Streak } from "../rewards/rules.ts";
 import { canonicalTimeZone } from "../time-zone.ts";
-import { levelFor } from "../xp/levels.ts";
+import { HANDLE, httpUrl, LINK_KEYS, MAX_BIO_LENGTH } from "./rules.ts";
 
-export interface Streak {
-  current: number;
-  longest: number;
-  freezes: number;
-  last_check_in: string | null;
-}
-
-export interface PublicProfile {
+/** A user and their profile, as the product knows them (the routes show subsets of it). */
+export interface ProfileRecord {
   id: number;
   username: string;
-  avatar_url: string | null;
-  banner_url: string | null;
-  bio: string;
-  xp: number;
-  level: number;
-  streak: Streak;
-  links: Record<string, string>;
-  role: "user" | "admin";
-  created_at: string;
-}
-
-/** The caller's own profile: the public one plus what only its owner sees. */
-export interface FullProfile extends PublicProfile {
   email: string | null;
-  streak_freezes: number;
+  role: "user" | "admin";
+  disabled: boolean;
+  createdAt: Date;
+  avatarUrl: string | null;
+  bannerUrl: string | null;
+  bio: string;
   timezone: string;
-  referral_code: string;
+  links: Record<string, string>;
+  xp: number;
+  streak: Streak;
+  referralCode: string;
+  /** OAuth providers joined to the account, by name. */
   providers: string[];
 }
 
-export interface ProfileUpdate {
-  avatar_url?: string | null;
-  banner_url?: string | null;
+/** What an edit may change; an absent member stays as it is. */
+export interface ProfileChanges {
+  avatarUrl?: string | null;
+  bannerUrl?: string | null;
   bio?: string;
   timezone?: string;
   /** Keys to set; null or "" removes a key. */
   links?: Record<string, string | null>;
-}
-
-/** The social links a profile may carry. */
-export const LINK_KEYS = ["github", "gitlab", "linkedin", "leetcode", "codeforces", "codechef", "hackerrank", "twitter", "website"] as const;
-export const MAX_BIO_LENGTH = 500;
-const MAX_URL_LENGTH = 2048;
-const HANDLE = /^@?[A-Za-z0-9_.-]{1,100}$/;
-
-/** An absolute http(s) URL without credentials, or null. */
-function httpUrl(text: string): string | null {
-  if (text.length > MAX_URL_LENGTH) return null;
-  try {
-    const url = new URL(text);
-    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username || url.password || !url.hostname) return null;
-    return url.href;
-  } catch {
-    return null;
-  }
 }
 
 /** One row of the profile read: users and profiles joined, links still JSON text. */
@@ -93,23 +67,29 @@ const PROFILE_SELECT = `
          (SELECT group_concat(provider) FROM (SELECT DISTINCT provider FROM identities WHERE user_id = u.id ORDER BY provider)) AS providers
   FROM users u JOIN profiles p ON p.user_id = u.id`;
 
-function publicOf(row: Row): PublicProfile {
+function recordOf(row: Row): ProfileRecord {
   return {
     id: row.id,
     username: row.username,
-    avatar_url: row.avatar_url,
-    banner_url: row.banner_url,
-    bio: row.bio,
-    xp: row.xp,
-    level: levelFor(row.xp),
-    streak: { current: row.current_streak, longest: row.longest_streak, freezes: row.streak_freezes, last_check_in: row.last_check_in },
-    links: JSON.parse(row.links) as Record<string, string>,
+    email: row.email,
     role: row.role,
-    created_at: new Date(row.created_at).toISOString(),
+    disabled: row.disabled !== 0,
+    createdAt: new Date(row.created_at),
+    avatarUrl: row.avatar_url,
+    bannerUrl: row.banner_url,
+    bio: row.bio,
+    timezone: row.timezone,
+    links: JSON.parse(row.links) as Record<string, string>,
+    xp: row.xp,
+    streak: { current: row.current_streak, longest: row.longest_streak, freezes: row.streak_freezes, lastCheckIn: row.last_check_in },
+    referralCode: row.referral_code,
+    providers: row.providers ? row.providers.split(",") : [],
   };
 }
 
-/** Reads and edits profiles in the shapes of API.md. */
+const noSuchUser = () => new AppError("not_found", "user_not_found", "No such user");
+
+/** Reads and edits profiles. */
 export class ProfileService {
   // Profiles are read on every page of the app: one prepared statement each, rows mapped by
   // hand (drizzle's mapping of this join cost more than the query). They run on the one
@@ -122,48 +102,34 @@ export class ProfileService {
     this.#byUsername = deps.sqlite.prepare<Row, [string]>(`${PROFILE_SELECT} WHERE lower(u.username) = ?`);
   }
 
-  /** The public subset (no email, no providers) by user id. */
-  publicProfile(userId: number): PublicProfile {
+  /** A user's profile by id (disabled or not: the owner and admins see it); `user_not_found` otherwise. */
+  byId(userId: number): ProfileRecord {
     const row = this.#byId.get(userId);
-    if (!row) throw new AppError("not_found", "user_not_found", "No such user");
-    return publicOf(row);
+    if (!row) throw noSuchUser();
+    return recordOf(row);
   }
 
-  /** The public profile of `username` (ignoring case); disabled accounts are not shown. */
-  publicProfileByUsername(username: string): PublicProfile {
+  /** The profile of `username` (ignoring case) as others may see it: disabled accounts are not shown. */
+  visibleByUsername(username: string): ProfileRecord {
     const row = this.#byUsername.get(username.toLowerCase());
     if (!row || row.disabled) throw new AppError("not_found", "user_not_found", `No user "${username}"`);
-    return publicOf(row);
-  }
-
-  /** Everything the owner may see of their own profile. */
-  fullProfile(userId: number): FullProfile {
-    const row = this.#byId.get(userId);
-    if (!row) throw new AppError("not_found", "user_not_found", "No such user");
-    return {
-      ...publicOf(row),
-      email: row.email,
-      streak_freezes: row.streak_freezes,
-      timezone: row.timezone,
-      referral_code: row.referral_code,
-      providers: row.providers ? row.providers.split(",") : [],
-    };
+    return recordOf(row);
   }
 
   /**
    * Edits the owner's profile. Every field is checked before anything is written: http(s) URLs
    * only, a bio of at most 500 characters, an IANA time zone, known link keys with URLs or
-   * handles. One problem anywhere and nothing changes (400 with every problem listed).
+   * handles. One problem anywhere and nothing changes (`validation_failed` with every problem).
    */
-  update(userId: number, input: ProfileUpdate): FullProfile {
+  update(userId: number, input: ProfileChanges): ProfileRecord {
     const problems: FieldError[] = [];
     const changes: Partial<typeof profiles.$inferInsert> = {};
-    for (const field of ["avatar_url", "banner_url"] as const) {
+    for (const [field, column, path] of [["avatarUrl", "avatarUrl", "/avatar_url"], ["bannerUrl", "bannerUrl", "/banner_url"]] as const) {
       const value = input[field];
       if (value === undefined) continue;
       const url = value === null || value === "" ? null : httpUrl(value);
-      if (value !== null && value !== "" && url === null) problems.push({ path: `/${field}`, message: "must be an http(s) URL" });
-      changes[field === "avatar_url" ? "avatarUrl" : "bannerUrl"] = url;
+      if (value !== null && value !== "" && url === null) problems.push({ path, message: "must be an http(s) URL" });
+      changes[column] = url;
     }
     if (input.bio !== undefined) {
       const bio = input.bio.trim();
@@ -199,7 +165,7 @@ export class ProfileService {
     return writeTransaction(this.deps.db, (tx) => {
       if (linkChanges) {
         const current = tx.select({ links: profiles.links }).from(profiles).where(eq(profiles.userId, userId)).get();
-        if (!current) throw new AppError("not_found", "user_not_found", "No such user");
+        if (!current) throw noSuchUser();
         const links: Record<string, string> = { ...current.links };
         for (const [key, value] of Object.entries(linkChanges)) {
           if (value === null) delete links[key];
@@ -211,7 +177,7 @@ export class ProfileService {
         .set({ ...changes, updatedAt: this.deps.clock.now() })
         .where(eq(profiles.userId, userId))
         .run();
-      return this.fullProfile(userId);
+      return this.byId(userId);
     });
   }
 }

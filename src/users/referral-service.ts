@@ -10,6 +10,18 @@ export const REFERRAL_XP = 100;
 
 const DAY_MS = 86_400_000;
 
+/** What redeeming a code did. */
+export interface Redemption {
+  /** XP the redeemer received. */
+  xpAwarded: number;
+  /** The redeemer's balance after it. */
+  totalXp: number;
+  /** The code owner's username. */
+  referrer: string;
+  /** False when the owner had already received their most rewards in 24 hours. */
+  referrerRewarded: boolean;
+}
+
 /**
  * Referral codes: a user redeems someone else's code once, and both receive 100 XP
  * (`source: referral`) — the code's owner at most `dailyCap` times in any 24 hours, so farming a
@@ -20,12 +32,13 @@ export class ReferralService {
 
   /**
    * Redeems `code` (any case) for `userId`: one transaction records the referral and credits
-   * both users through XpService. Own code → 400, unknown code → 404, a second redeem or two
-   * users redeeming each other's codes → 409; each changes nothing. The XP references are keyed
+   * both users through XpService. Own code (`own_referral_code`), unknown code (`referral_code_not_found`), a
+   * second redeem or two users redeeming each other's codes (`referral_already_redeemed`,
+   * `mutual_referral`) change nothing. The XP references are keyed
    * by the redeeming user, so even a racing duplicate cannot credit twice. Past the owner's daily
-   * cap the redeemer still gets their XP and the owner nothing (`referrer_rewarded: false`).
+   * cap the redeemer still gets their XP and the owner nothing.
    */
-  redeem(userId: number, code: string): { xp_awarded: number; total_xp: number; referrer: string; referrer_rewarded: boolean } {
+  redeem(userId: number, code: string): Redemption {
     return writeTransaction(this.deps.db, (tx) => {
       const normalized = code.trim().toUpperCase();
       const owner = tx
@@ -59,7 +72,7 @@ export class ReferralService {
         this.deps.xp.add({ userId: owner.userId, amount: REFERRAL_XP, source: "referral", reference: `referred:${userId}`, actor }, tx);
       }
       const referrer = tx.select({ username: users.username }).from(users).where(eq(users.id, owner.userId)).get();
-      return { xp_awarded: REFERRAL_XP, total_xp: mine.balance, referrer: referrer?.username ?? "", referrer_rewarded: referrerRewarded };
+      return { xpAwarded: REFERRAL_XP, totalXp: mine.balance, referrer: referrer?.username ?? "", referrerRewarded };
     });
   }
 }

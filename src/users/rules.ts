@@ -1,5 +1,8 @@
 import type { FieldError } from "../errors.ts";
 
+/** Referral rewards one referrer may receive in any 24 hours unless COC_REFERRAL_DAILY_CAP says otherwise. */
+export const DEFAULT_REFERRAL_DAILY_CAP = 10;
+
 /** Names that collide with routes (`/api/profiles/user/`, `/api/auth/github/` …). */
 export const RESERVED_USERNAMES = new Set(["user", "users", "admin", "me", "providers", "github", "google", "discord"]);
 
@@ -39,4 +42,23 @@ export function usernameBase(login: string): string {
   if (base.length < 3) base = `${base || "user"}-${"0".repeat(3)}`.slice(0, 30);
   if (RESERVED_USERNAMES.has(base.toLowerCase())) base = `${base}-1`;
   return base;
+}
+
+/** The social links a profile may carry. */
+export const LINK_KEYS = ["github", "gitlab", "linkedin", "leetcode", "codeforces", "codechef", "hackerrank", "twitter", "website"] as const;
+export const MAX_BIO_LENGTH = 500;
+const MAX_URL_LENGTH = 2048;
+/** A handle on a site (`ada_l`, `@ada.l`): what a link may be instead of a URL, except a website. */
+export const HANDLE = /^@?[A-Za-z0-9_.-]{1,100}$/;
+
+/** An absolute http(s) URL without credentials, or null. */
+export function httpUrl(text: string): string | null {
+  if (text.length > MAX_URL_LENGTH) return null;
+  try {
+    const url = new URL(text);
+    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username || url.password || !url.hostname) return null;
+    return url.href;
+  } catch {
+    return null;
+  }
 }

@@ -3,27 +3,19 @@ import type { Clock } from "../clock.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
 import { identities, profiles, refreshTokens, users } from "../db/schema.ts";
 import { AppError, type FieldError } from "../errors.ts";
-import { levelFor } from "../xp/levels.ts";
 import { emailProblem, usernameBase, usernameProblem } from "./rules.ts";
 
 export type UserSort = "xp" | "streak" | "created" | "username";
 export const USER_SORTS: readonly UserSort[] = ["xp", "streak", "created", "username"];
 
-/** A row of the admin's user list. */
-export interface UserListItem {
-  id: number;
-  username: string;
-  email: string | null;
-  role: "user" | "admin";
-  disabled: boolean;
-  xp: number;
-  level: number;
-  streak: number;
-  longest_streak: number;
-  created_at: string;
-}
-
 export type User = typeof users.$inferSelect;
+export type ProfileRow = typeof profiles.$inferSelect;
+
+/** A row of the admin's user list. */
+export interface UserListing {
+  user: User;
+  profile: ProfileRow;
+}
 export type ProviderName = (typeof identities.$inferInsert)["provider"];
 
 export interface NewIdentity {
@@ -61,8 +53,8 @@ export class UserService {
   constructor(private readonly deps: { db: Db; clock: Clock }) {}
 
   /**
-   * Checks a new account's username and email as `create` will: malformed → 400, taken (ignoring
-   * case) → 409 `username_taken` / `email_taken`. Answers them trimmed. Writes nothing, so a
+   * Checks a new account's username and email as `create` will: malformed (`validation_failed`),
+   * taken ignoring case (`username_taken` / `email_taken`). Answers them trimmed. Writes nothing, so a
    * caller can refuse before doing expensive work (hashing a password).
    */
   checkAvailable(input: { username: string; email?: string | null }, tx: Db | Tx = this.deps.db): { username: string; email: string | null } {
@@ -85,8 +77,8 @@ export class UserService {
 
   /**
    * Creates a user, its profile and (for OAuth) its identity in one transaction, so no user ever
-   * exists without a profile. Usernames and emails are unique ignoring case: taken ones are a
-   * 409 (`username_taken`, `email_taken`). Pass `tx` to join a transaction already open.
+   * exists without a profile. Usernames and emails are unique ignoring case (`username_taken`,
+   * `email_taken`). Pass `tx` to join a transaction already open.
    */
   create(input: NewUser, tx?: Tx): User {
     const work = (t: Tx): User => {
@@ -136,7 +128,7 @@ export class UserService {
     return login.includes("@") ? this.findByEmail(login, tx) : this.findByUsername(login, tx);
   }
 
-  /** The user called `username` (ignoring case), or a 404 `user_not_found`. */
+  /** The user called `username` (ignoring case), or `user_not_found`. */
   requireByUsername(username: string): User {
     const user = this.findByUsername(username);
     if (!user) throw new AppError("not_found", "user_not_found", `No user "${username}"`);
@@ -147,7 +139,7 @@ export class UserService {
    * Users for the admin: sorted by XP, streak, creation or name (ties by id), optionally filtered
    * by a text found in the username or email.
    */
-  list(options: { sort?: UserSort; limit?: number; search?: string } = {}): UserListItem[] {
+  list(options: { sort?: UserSort; limit?: number; search?: string } = {}): UserListing[] {
     const order = {
       xp: [desc(profiles.xp), asc(profiles.userId)],
       streak: [desc(profiles.currentStreak), desc(profiles.longestStreak), asc(users.id)],
@@ -156,7 +148,7 @@ export class UserService {
     }[options.sort ?? "created"];
     const search = options.search?.trim();
     const pattern = search ? `%${search.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%` : null;
-    const rows = this.deps.db
+    return this.deps.db
       .select({ user: users, profile: profiles })
       .from(users)
       .innerJoin(profiles, eq(profiles.userId, users.id))
@@ -164,18 +156,6 @@ export class UserService {
       .orderBy(...order)
       .limit(Math.max(1, Math.min(options.limit ?? 50, 100_000)))
       .all();
-    return rows.map(({ user, profile }) => ({
-      id: user.id,
-      username: user.username,
-      email: user.email,
-      role: user.role,
-      disabled: user.disabled,
-      xp: profile.xp,
-      level: levelFor(profile.xp),
-      streak: profile.currentStreak,
-      longest_streak: profile.longestStreak,
-      created_at: user.createdAt.toISOString(),
-    }));
   }
 
   /** Makes a user an admin or a plain user; their next request sees the new role. */

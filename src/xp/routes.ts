@@ -1,43 +1,26 @@
-import { Elysia, t } from "elysia";
-import type { AppContext } from "../context.ts";
-import { XP_SOURCES } from "../db/schema.ts";
-import { authGuard } from "../http/auth-guard.ts";
-import { PageOf, PageQuery } from "../http/pagination.ts";
+import { Elysia } from "elysia";
+import type { AuthGuard } from "../http/auth-guard.ts";
+import { pageAnswer, PageQuery } from "../http/pagination.ts";
 import { Problem } from "../http/schemas.ts";
+import { HistoryPage, LeaderboardPage } from "./schemas.ts";
+import { historyItemAnswer, leaderboardItemAnswer } from "./wire.ts";
+import type { XpService } from "./xp-service.ts";
 
 const tags = ["xp"];
 
-const HistoryItem = t.Object({
-  id: t.Integer(),
-  amount: t.Integer({ description: "Positive: earned; negative: spent" }),
-  source: t.UnionEnum([...XP_SOURCES]),
-  reference: t.Union([t.String(), t.Null()]),
-  balance_after: t.Integer(),
-  created_at: t.String({ format: "date-time" }),
-});
-
-const LeaderboardItem = t.Object({
-  rank: t.Integer({ minimum: 1 }),
-  username: t.String(),
-  avatar_url: t.Union([t.String(), t.Null()]),
-  xp: t.Integer(),
-  level: t.Integer(),
-});
-
 /** /api/xp/: the caller's ledger and the leaderboard. */
-export function xpRoutes(ctx: AppContext) {
-  const { xp } = ctx.services;
+export function xpRoutes({ xp, guard }: { xp: XpService; guard: AuthGuard }) {
   return new Elysia({ prefix: "/api/xp" })
-    .use(authGuard(ctx))
-    .get("/history/", ({ caller, query }) => xp.history(caller.id, query), {
+    .use(guard)
+    .get("/history/", ({ caller, query }) => pageAnswer(xp.history(caller.id, query), historyItemAnswer), {
       auth: true,
       query: PageQuery,
-      response: { 200: PageOf(HistoryItem, "XpHistoryPage"), 400: Problem, 401: Problem, 403: Problem },
+      response: { 200: HistoryPage, 400: Problem, 401: Problem, 403: Problem },
       detail: { tags, summary: "The caller's XP ledger, newest first", description: "Every change with the balance after it. Paginated with limit and cursor." },
     })
-    .get("/leaderboard/", ({ query }) => xp.leaderboard(query), {
+    .get("/leaderboard/", ({ query }) => pageAnswer(xp.leaderboard(query), leaderboardItemAnswer), {
       query: PageQuery,
-      response: { 200: PageOf(LeaderboardItem, "LeaderboardPage"), 400: Problem },
+      response: { 200: LeaderboardPage, 400: Problem },
       detail: {
         tags,
         summary: "Users by XP",

@@ -5,7 +5,6 @@ import { profiles, users, XP_SOURCES, type XpSource, xpLedger } from "../db/sche
 import { AppError } from "../errors.ts";
 import { userPage } from "../db/user-pages.ts";
 import { decodeCursor, type Page, pageLimit, toPage } from "../pagination.ts";
-import { levelFor } from "./levels.ts";
 
 /** The largest change one entry may make, either way: a typo of extra zeros is refused. */
 export const MAX_XP_CHANGE = 1_000_000;
@@ -31,17 +30,8 @@ export interface XpChange {
   note?: string | null;
 }
 
-export interface LedgerEntry {
-  id: number;
-  userId: number;
-  amount: number;
-  source: XpSource;
-  reference: string | null;
-  balanceAfter: number;
-  actor: string;
-  note: string | null;
-  createdAt: Date;
-}
+/** One change of XP as the ledger holds it. */
+export type LedgerEntry = typeof xpLedger.$inferSelect;
 
 export interface XpResult {
   entry: LedgerEntry;
@@ -51,21 +41,12 @@ export interface XpResult {
   balance: number;
 }
 
-export interface HistoryItem {
-  id: number;
-  amount: number;
-  source: XpSource;
-  reference: string | null;
-  balance_after: number;
-  created_at: string;
-}
-
-export interface LeaderboardItem {
+/** A user's place on the leaderboard. */
+export interface LeaderboardEntry {
   rank: number;
   username: string;
-  avatar_url: string | null;
+  avatarUrl: string | null;
   xp: number;
-  level: number;
 }
 
 /**
@@ -115,8 +96,8 @@ export class XpService {
   /**
    * Adds `amount` (negative to spend) to a user's XP and records it. A repeat of the same
    * `(source, reference)` answers the first entry and changes nothing; the same reference with a
-   * different user or amount is a 409 `reference_conflict`. A spend below zero is a 409
-   * `insufficient_xp` and writes nothing. Pass `tx` to join a transaction already open.
+   * different user or amount is `reference_conflict`. A spend below zero is `insufficient_xp`
+   * and writes nothing. Pass `tx` to join a transaction already open.
    */
   add(change: XpChange, tx?: Tx): XpResult {
     validate(change);
@@ -164,22 +145,15 @@ export class XpService {
   }
 
   /** A user's ledger, newest first, in pages. */
-  history(userId: number, options: { limit?: number; cursor?: string }): Page<HistoryItem> {
-    return userPage(this.deps.db, xpLedger, userId, options, (row) => ({
-      id: row.id,
-      amount: row.amount,
-      source: row.source,
-      reference: row.reference,
-      balance_after: row.balanceAfter,
-      created_at: row.createdAt.toISOString(),
-    }));
+  history(userId: number, options: { limit?: number; cursor?: string }): Page<LedgerEntry> {
+    return userPage(this.deps.db, xpLedger, userId, options, (row) => row);
   }
 
   /**
    * Users by XP, most first; ties go to the older account (lower id), so the order never
    * changes between pages. Disabled accounts are left out. `rank` is the position in that order.
    */
-  leaderboard(options: { limit?: number; cursor?: string }): Page<LeaderboardItem> {
+  leaderboard(options: { limit?: number; cursor?: string }): Page<LeaderboardEntry> {
     const limit = pageLimit(options.limit);
     const after =
       options.cursor === undefined
@@ -208,7 +182,7 @@ export class XpService {
     return toPage(
       ranked,
       limit,
-      (row) => ({ rank: row.rank, username: row.username, avatar_url: row.avatarUrl, xp: row.xp, level: levelFor(row.xp) }),
+      (row) => ({ rank: row.rank, username: row.username, avatarUrl: row.avatarUrl, xp: row.xp }),
       (last) => [last.xp, last.id, last.rank],
     );
   }

@@ -21,7 +21,7 @@ async function setup(chat: Partial<HubOptions> = {}) {
   const people: Record<string, { id: number; token: string }> = {};
   for (const username of ["ada", "grace", "linus"]) {
     const user = test.ctx.services.users.create({ username, avatarUrl: `https://img.example/${username}.png` });
-    people[username] = { id: user.id, token: test.ctx.services.tokens.issue(user).access_token };
+    people[username] = { id: user.id, token: test.ctx.services.tokens.issue(user).accessToken };
   }
   const join = async (who: string) => {
     const client = await WsClient.connect(`${server.wsBase}/ws/chat/?token=${people[who]!.token}`);

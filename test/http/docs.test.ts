@@ -42,19 +42,28 @@ describe("OpenAPI document at /swagger/json", () => {
     }
   });
 
-  test("documents the chat WebSocket as its GET upgrade, with the protocol's frames", async () => {
-    const { body } = await call(setup(), "GET", "/swagger/json");
-    const chat = body.paths["/ws/chat/"].get;
-    expect(chat.tags).toEqual(["chat"]);
-    expect(Object.keys(chat.responses)).toEqual(["101", "401"]);
-    for (const frame of ["history", "user_count", "chat_message", "error", "rate_limited"]) expect(chat.description).toContain(frame);
+  test("documents the chat WebSocket in the chat tag (OpenAPI has no WebSockets), with the live rate limit", async () => {
+    const { ctx } = createTestContext({ env: { COC_CHAT_BURST: "7", COC_CHAT_PER_SECOND: "3" } });
+    const { body } = await call(createApp(ctx), "GET", "/swagger/json");
+    expect(body.paths["/ws/chat/"]).toBeUndefined();
+    const chat = body.tags.find((tag: { name: string }) => tag.name === "chat").description as string;
+    for (const frame of ["/ws/chat/", "?token=", "bearer", "history", "user_count", "chat_message", "error", "rate_limited", "authenticate"]) expect(chat).toContain(frame);
+    expect(chat).toContain("a burst of 7, then 3 per second");
     expect(body.components.schemas.Problem.properties.code).toBeDefined();
   });
 
   test("documents /healthz", async () => {
     const { body } = await call(setup(), "GET", "/swagger/json");
     expect(body.paths["/healthz"].get.tags).toEqual(["operations"]);
-    expect(Object.keys(body.paths["/healthz"].get.responses)).toEqual(["200", "503"]);
+    expect(Object.keys(body.paths["/healthz"].get.responses)).toEqual(["200", "503", "4XX"]);
+  });
+
+  test("descriptions that name a configurable number quote the live configuration", async () => {
+    const { ctx } = createTestContext({ env: { COC_CHECKIN_REWARDS: "1,2,3", COC_STREAK_FREEZE_COST: "75", COC_STREAK_FREEZE_CAP: "4", COC_REFERRAL_DAILY_CAP: "6" } });
+    const { body } = await call(createApp(ctx), "GET", "/swagger/json");
+    expect(body.paths["/api/rewards/check-in/"].post.description).toContain("1, 2, 3; day 4 starts again at 1");
+    expect(body.paths["/api/rewards/streak-freezes/"].post.description).toContain("Costs 75 XP; at most 4 held at once");
+    expect(body.paths["/api/profiles/user/redeem-referral/"].post.description).toContain("at most 6 times in 24 hours");
   });
 });
 

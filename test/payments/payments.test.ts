@@ -23,8 +23,8 @@ async function setup(options: { webhookSecret?: boolean; razorpay?: boolean; env
 
 type Setup = Awaited<ReturnType<typeof setup>>;
 
-const createOrder = (s: Setup, amount: unknown, token = s.buyer.access_token) => call(s.app, "POST", "/api/payments/create-order/", { token, json: { amount } });
-const verify = (s: Setup, body: Record<string, string>, token = s.buyer.access_token) => call(s.app, "POST", "/api/payments/verify-payment/", { token, json: body });
+const createOrder = (s: Setup, amount: unknown, token = s.buyer.tokens.accessToken) => call(s.app, "POST", "/api/payments/create-order/", { token, json: { amount } });
+const verify = (s: Setup, body: Record<string, string>, token = s.buyer.tokens.accessToken) => call(s.app, "POST", "/api/payments/verify-payment/", { token, json: body });
 const deliver = (s: Setup, delivery: { body: string; headers: Record<string, string> }) =>
   call(s.app, "POST", "/api/payments/webhook/", { body: delivery.body, headers: delivery.headers });
 const purchases = (s: Setup) => s.ctx.sqlite.query("SELECT user_id, amount, reference FROM xp_ledger WHERE source = 'purchase'").all();
@@ -144,7 +144,7 @@ describe("POST /api/payments/verify-payment/", () => {
     const s = await setup();
     const { order_id } = (await createOrder(s, 99)).body;
     const paid = s.fake.pay(order_id);
-    const stolen = await verify(s, checkoutFields(paid), s.other.access_token);
+    const stolen = await verify(s, checkoutFields(paid), s.other.tokens.accessToken);
     expect([stolen.status, stolen.body.code]).toEqual([403, "order_not_yours"]);
     const unknown = await verify(s, { ...checkoutFields(paid), razorpay_order_id: "order_doesnotexist" });
     expect([unknown.status, unknown.body.code]).toEqual([404, "order_not_found"]);
@@ -273,8 +273,8 @@ describe("GET /api/payments/history/", () => {
     const first = (await createOrder(s, 49)).body.order_id;
     const second = (await createOrder(s, 99)).body.order_id;
     await verify(s, checkoutFields(s.fake.pay(second)));
-    await createOrder(s, 49, s.other.access_token);
-    const { body } = await call(s.app, "GET", "/api/payments/history/", { token: s.buyer.access_token });
+    await createOrder(s, 49, s.other.tokens.accessToken);
+    const { body } = await call(s.app, "GET", "/api/payments/history/", { token: s.buyer.tokens.accessToken });
     expect(body.items.map((item: { order_id: string; status: string }) => [item.order_id, item.status])).toEqual([
       [second, "paid"],
       [first, "created"],

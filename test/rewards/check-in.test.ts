@@ -9,7 +9,7 @@ async function setup(options: { env?: Record<string, string>; start?: string; zo
   const test = createTestContext({ clock, env: options.env });
   const app = createApp(test.ctx);
   const session = await test.ctx.services.auth.register({ username: "ada", email: "ada@example.com", password: "long enough" }, "192.0.2.1");
-  const token = session.access_token;
+  const token = session.tokens.accessToken;
   const s = { ...test, app, clock, userId: session.user.id, token };
   if (options.zone) await setZone(s, options.zone);
   return s;
@@ -19,7 +19,7 @@ type Setup = Awaited<ReturnType<typeof setup>>;
 
 /** Access tokens live 15 minutes; days pass in these tests, so each request gets a fresh one. */
 function token(s: Setup): string {
-  return s.ctx.services.tokens.issue({ id: s.userId, role: "user" }).access_token;
+  return s.ctx.services.tokens.issue({ id: s.userId, role: "user" }).accessToken;
 }
 
 const checkIn = (s: Setup) => call(s.app, "POST", "/api/rewards/check-in/", { token: token(s) });

@@ -9,7 +9,7 @@ async function setup() {
   const test = createTestContext();
   const app = createApp(test.ctx);
   const session = await test.ctx.services.auth.register({ username: "Ada", email: "ada@example.com", password: "long enough" }, "192.0.2.1");
-  return { ...test, app, token: session.access_token, userId: session.user.id };
+  return { ...test, app, token: session.tokens.accessToken, userId: session.user.id };
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;
@@ -46,7 +46,7 @@ describe("GET /api/profiles/user/", () => {
       username: "octo",
       identity: { provider: "github", providerUserId: "1", email: null, emailVerified: false },
     });
-    const { access_token } = s.ctx.services.tokens.issue(user);
+    const { accessToken: access_token } = s.ctx.services.tokens.issue(user);
     expect((await call(s.app, "GET", "/api/profiles/user/", { token: access_token })).body.providers).toEqual(["github"]);
   });
 
@@ -155,7 +155,7 @@ describe("POST /api/profiles/user/redeem-referral/", () => {
 
   test("credits the redeemer and the code's owner 100 XP each, through the ledger", async () => {
     const { s, grace, adaCode } = await twoUsers();
-    const result = await redeem(s, grace.access_token, adaCode.toLowerCase());
+    const result = await redeem(s, grace.tokens.accessToken, adaCode.toLowerCase());
     expect(result.status).toBe(200);
     expect(result.body).toEqual({ xp_awarded: 100, total_xp: 100, referrer: "Ada", referrer_rewarded: true });
     expect(s.ctx.services.xp.balance(grace.user.id)).toBe(100);
@@ -176,9 +176,9 @@ describe("POST /api/profiles/user/redeem-referral/", () => {
   test("once per user: a second redeem, or redeeming back the code of one's own referee, is 409", async () => {
     const { s, grace, adaCode } = await twoUsers();
     const third = await s.ctx.services.auth.register({ username: "linus", email: "linus@example.com", password: "long enough" }, "192.0.2.1");
-    const graceCode = (await call(s.app, "GET", "/api/profiles/user/", { token: grace.access_token })).body.referral_code;
-    expect((await redeem(s, grace.access_token, adaCode)).status).toBe(200);
-    const again = await redeem(s, grace.access_token, (await call(s.app, "GET", "/api/profiles/user/", { token: third.access_token })).body.referral_code);
+    const graceCode = (await call(s.app, "GET", "/api/profiles/user/", { token: grace.tokens.accessToken })).body.referral_code;
+    expect((await redeem(s, grace.tokens.accessToken, adaCode)).status).toBe(200);
+    const again = await redeem(s, grace.tokens.accessToken, (await call(s.app, "GET", "/api/profiles/user/", { token: third.tokens.accessToken })).body.referral_code);
     expect([again.status, again.body.code]).toEqual([409, "referral_already_redeemed"]);
     const mutual = await redeem(s, s.token, graceCode);
     expect([mutual.status, mutual.body.code]).toEqual([409, "mutual_referral"]);
@@ -189,7 +189,7 @@ describe("POST /api/profiles/user/redeem-referral/", () => {
 
   test("ten redeems at once credit once", async () => {
     const { s, grace, adaCode } = await twoUsers();
-    const results = await Promise.all(Array.from({ length: 10 }, () => redeem(s, grace.access_token, adaCode)));
+    const results = await Promise.all(Array.from({ length: 10 }, () => redeem(s, grace.tokens.accessToken, adaCode)));
     expect(results.filter((r) => r.status === 200).length).toBe(1);
     expect(results.filter((r) => r.status === 409).length).toBe(9);
     expect(s.ctx.services.xp.balance(grace.user.id)).toBe(100);

@@ -93,7 +93,7 @@ describe("GET /api/xp/history/", () => {
   test("the caller's ledger, newest first, in pages that cover it exactly once", async () => {
     const s = setup();
     const app = createApp(s.ctx);
-    const { access_token } = s.ctx.services.tokens.issue({ id: s.userId, role: "user" });
+    const { accessToken: access_token } = s.ctx.services.tokens.issue({ id: s.userId, role: "user" });
     for (let i = 1; i <= 45; i++) {
       s.xp.add({ userId: s.userId, amount: i, source: "check_in", reference: `day${i}` });
       s.clock.advance(1000);
@@ -129,7 +129,7 @@ describe("GET /api/xp/history/", () => {
   test("bad paging input is 400", async () => {
     const s = setup();
     const app = createApp(s.ctx);
-    const { access_token } = s.ctx.services.tokens.issue({ id: s.userId, role: "user" });
+    const { accessToken: access_token } = s.ctx.services.tokens.issue({ id: s.userId, role: "user" });
     for (const query of ["?limit=0", "?limit=101", "?limit=ten", "?cursor=garbage!!", `?cursor=${Buffer.from('"x"').toString("base64url")}`]) {
       const result = await call(app, "GET", `/api/xp/history/${query}`, { token: access_token });
       expect(result.status).toBe(400);

@@ -11,7 +11,7 @@ function dateArgument(text: string): Date {
 }
 
 /** replay-payments: the webhook's safety net, through PaymentService.fulfil. */
-export function paymentCommands(program: Command, io: CliIO): void {
+export function replayPaymentsCommand(program: Command, io: CliIO): void {
   withDatabaseOptions(program.command("replay-payments"))
     .description("credit orders that Razorpay captured but this server never heard of (missed webhooks)")
     .option("--since <date>", "only orders created since this date (UTC)", dateArgument)
@@ -24,7 +24,7 @@ export function paymentCommands(program: Command, io: CliIO): void {
           if (io.isTTY && total > 1) io.stderr(`\rchecking orders with Razorpay: ${done}/${total}${done === total ? "\n" : ""}`);
         };
         const outcomes = await ctx.services.payments.replay({ since: options.since, orderId: options.order, dryRun: options.dryRun, onProgress: progress });
-        io.stdout(renderTable(io, ["order", "user", "xp", "outcome", "detail"], outcomes.map((o) => [o.order_id, o.user_id, o.xp, o.outcome, o.detail])));
+        io.stdout(renderTable(io, ["order", "user", "xp", "outcome", "detail"], outcomes.map((o) => [o.orderId, o.userId, o.xp, o.outcome, o.detail])));
         const count = (outcome: string) => outcomes.filter((o) => o.outcome === outcome).length;
         io.stdout(
           options.dryRun

@@ -1,19 +1,11 @@
 import { type Command, Option } from "commander";
-import { userInfo } from "node:os";
-import { confirmOrRefuse, parseWholeNumber, withContext } from "../context.ts";
+import { confirmOrRefuse, operator, parseWholeNumber, withContext } from "../context.ts";
 import type { CliIO } from "../io.ts";
 import { configFlags, withDatabaseOptions } from "../options.ts";
 
-function operator(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return "unknown";
-  }
-}
 
-/** grant-xp and reset-streak: the same XpService and RewardsService the HTTP routes use. */
-export function xpCommands(program: Command, io: CliIO): void {
+/** grant-xp: XP given or taken through the same XpService the HTTP routes use, recorded in the ledger. */
+export function grantXpCommand(program: Command, io: CliIO): void {
   withDatabaseOptions(program.command("grant-xp <username> <amount>"))
     .description("give XP (or take it, with a negative amount) through the ledger")
     .addOption(new Option("--reason <text>", "why; recorded in the ledger").makeOptionMandatory())
@@ -38,20 +30,6 @@ export function xpCommands(program: Command, io: CliIO): void {
             ? `${amount > 0 ? "granted" : "took"} ${Math.abs(amount)} XP ${amount > 0 ? "to" : "from"} ${user.username}; balance ${result.balance}\n`
             : `already recorded as ledger entry ${result.entry.id}; nothing granted; balance ${result.balance}\n`,
         );
-      });
-    });
-
-  withDatabaseOptions(program.command("reset-streak <username>"))
-    .description("end a user's current streak (longest streak and freezes are kept)")
-    .option("-y, --yes", "do not ask for confirmation")
-    .addHelpText("after", "\nExamples:\n  coc reset-streak ada\n  coc reset-streak ada --yes")
-    .action(async (username: string, options: { yes?: boolean } & Record<string, unknown>) => {
-      await withContext(io, configFlags(options), async (ctx) => {
-        const user = ctx.services.users.requireByUsername(username);
-        await confirmOrRefuse(io, options.yes, `Reset the streak of ${user.username}?`);
-        const result = ctx.services.rewards.resetStreak(user.id);
-        ctx.log.info("streak reset", { user_id: user.id, before: result.before, by: `cli:${operator()}` });
-        io.stdout(`${user.username}: streak ${result.before} → 0 (longest ${result.longest} kept)\n`);
       });
     });
 }

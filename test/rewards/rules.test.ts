@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cycleDayOf, daysBetween, decideCheckIn, type StreakState, startOfDayAfter } from "../../src/rewards/streak-rules.ts";
+import { cycleDayOf, daysBetween, decideCheckIn, type StreakState, startOfDayAfter } from "../../src/rewards/rules.ts";
 import { localDate } from "../../src/time-zone.ts";
 
 const TABLE = [5, 10, 15, 20, 25, 30, 35];

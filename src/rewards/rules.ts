@@ -1,5 +1,29 @@
 import { type LocalDateFn, localDate } from "../time-zone.ts";
 
+/** The check-in rewards: XP for each day of the cycle, and the price and cap of streak freezes. */
+export interface RewardRules {
+  /** XP for cycle day 1, 2, …; the cycle length is the table's length (7 by default). */
+  table: readonly number[];
+  freezeCost: number;
+  freezeCap: number;
+}
+
+/** XP by cycle day unless COC_CHECKIN_REWARDS says otherwise: a week, rising by 5. */
+export const DEFAULT_REWARD_TABLE: readonly number[] = [5, 10, 15, 20, 25, 30, 35];
+/** XP a streak freeze costs (COC_STREAK_FREEZE_COST). */
+export const DEFAULT_FREEZE_COST = 50;
+/** Most freezes held at once (COC_STREAK_FREEZE_CAP). */
+export const DEFAULT_FREEZE_CAP = 2;
+
+/** A user's streak as the profile and the check-in answers show it. */
+export interface Streak {
+  current: number;
+  longest: number;
+  freezes: number;
+  /** The user's local date of the last check-in, or null before the first. */
+  lastCheckIn: string | null;
+}
+
 /** Where a user's streak stands, as stored after their last check-in. */
 export interface StreakState {
   current: number;

@@ -1,0 +1,48 @@
+import type { CheckInOutcome, CheckInRow, CheckInState } from "./rewards-service.ts";
+import type { Streak } from "./rules.ts";
+import type { CheckInAnswerBody, CheckInRecordAnswer, CheckInStatusBody, FreezeBoughtBody, StreakAnswer } from "./schemas.ts";
+
+export function streakAnswer(streak: Streak): StreakAnswer {
+  return { current: streak.current, longest: streak.longest, freezes: streak.freezes, last_check_in: streak.lastCheckIn };
+}
+
+export function checkInRecordAnswer(row: CheckInRow): CheckInRecordAnswer {
+  return { date: row.date, streak_day: row.streakDay, cycle_day: row.cycleDay, xp_earned: row.xpEarned, freezes_used: row.freezesUsed };
+}
+
+/** The answer to a check-in, with the members the original frontend reads at the top level. */
+export function checkInAnswer(outcome: CheckInOutcome): CheckInAnswerBody {
+  const { checkIn } = outcome;
+  return {
+    check_in: checkInRecordAnswer(checkIn),
+    xp_earned: checkIn.xpEarned,
+    total_xp: outcome.totalXp,
+    streak_day: checkIn.streakDay,
+    cycle_day: checkIn.cycleDay,
+    streak_saved: outcome.streakSaved,
+    freezes_left: outcome.streak.freezes,
+    streak: streakAnswer(outcome.streak),
+  };
+}
+
+/** XP by cycle day, keyed "1", "2", … */
+export function rewardTable(table: readonly number[]): Record<string, number> {
+  return Object.fromEntries(table.map((xp, i) => [String(i + 1), xp]));
+}
+
+export function checkInStatusAnswer(state: CheckInState): CheckInStatusBody {
+  return {
+    checked_in_today: state.checkedInToday,
+    next_check_in_at: state.nextCheckInAt.toISOString(),
+    streak: streakAnswer(state.streak),
+    cycle_day_next: state.cycleDayNext,
+    xp_next: state.xpNext,
+    streak_alive: state.streakAlive,
+    rewards: rewardTable(state.rewards),
+    recent: state.recent.map(checkInRecordAnswer),
+  };
+}
+
+export function freezeBoughtAnswer(bought: { freezes: number; totalXp: number }): FreezeBoughtBody {
+  return { freezes: bought.freezes, total_xp: bought.totalXp };
+}
