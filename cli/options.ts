@@ -28,5 +28,6 @@ export function configFlags(options: Record<string, unknown>): ConfigFlags {
   if (typeof options.host === "string") flags.host = options.host;
   if (typeof options.dataDir === "string") flags.dataDir = options.dataDir;
   if (typeof options.database === "string") flags.database = options.database;
+  if (typeof options.web === "string") flags.web = options.web;
   return flags;
 }

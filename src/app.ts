@@ -10,7 +10,8 @@ import { healthRoutes } from "./http/health.ts";
 import { httpEdge } from "./http/pipeline.ts";
 import { paymentRoutes } from "./payments/routes.ts";
 import { rewardsRoutes } from "./rewards/routes.ts";
-import { profileRoutes } from "./users/routes.ts";
+import { PROFILE_UPLOAD_PATHS, profileRoutes } from "./users/routes.ts";
+import { mediaRoutes, webAppRoutes } from "./web/routes.ts";
 import { xpRoutes } from "./xp/routes.ts";
 
 /**
@@ -40,15 +41,30 @@ export function createApp(ctx: AppContext) {
       idleTimeout: 120,
     },
   })
-    .use(httpEdge(config, log))
+    // Profile edits also come as multipart with two images (the original web client's way).
+    .use(httpEdge(config, log, { paths: PROFILE_UPLOAD_PATHS, maxBytes: 2 * config.maxUploadBytes + 64 * 1024 }))
     .use(docs({ publicUrl: config.publicUrl, chatProtocol: chatProtocol(config.chatRate), routes: () => built.app?.routes ?? [] }))
     .use(healthRoutes(services.health))
-    .use(authRoutes({ auth: services.auth, oauth: services.oauth, clientAddress }))
-    .use(profileRoutes({ profiles: services.profiles, referrals: services.referrals, guard, referralDailyCap: config.referralDailyCap }))
+    .use(authRoutes({ auth: services.auth, oauth: services.oauth, accounts: services.accounts, guard, clientAddress, publicUrl: config.publicUrl }))
+    .use(
+      profileRoutes({
+        profiles: services.profiles,
+        referrals: services.referrals,
+        follows: services.follows,
+        accounts: services.accounts,
+        users: services.users,
+        guard,
+        referralDailyCap: config.referralDailyCap,
+        publicUrl: config.publicUrl,
+      }),
+    )
     .use(xpRoutes({ xp: services.xp, guard }))
     .use(rewardsRoutes({ rewards: services.rewards, rules: config.rewards, guard }))
     .use(paymentRoutes({ payments: services.payments, guard }))
-    .use(chatRoutes({ chat: services.chat, chatHub: services.chatHub, connections, guard }));
+    .use(chatRoutes({ chat: services.chat, chatHub: services.chatHub, connections, guard }))
+    .use(mediaRoutes(services.media))
+    // Last: it answers every GET that no route above did (the web app's own routes).
+    .use(config.webRoot ? webAppRoutes(config.webRoot) : new Elysia({ name: "coc-no-web-app" }));
   built.app = app;
   return app;
 }

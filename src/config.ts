@@ -1,3 +1,4 @@
+import { existsSync, realpathSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { DEFAULT_OAUTH_STARTS_PER_ADDRESS, DEFAULT_REGISTRATIONS_PER_ADDRESS, type RateRule } from "./auth/throttle.ts";
 import { type BucketRule, DEFAULT_CHAT_RATE } from "./chat/rate-limit.ts";
@@ -68,6 +69,12 @@ export interface Config {
   packages: readonly XpPackage[];
   /** Largest request body accepted, in bytes (1 MiB). */
   maxBodyBytes: number;
+  /** Largest uploaded image (avatar, banner), in bytes. */
+  maxUploadBytes: number;
+  /** A built single-page web app to serve from this folder (COC_WEB_ROOT / --web), or null. */
+  webRoot: string | null;
+  /** The Content-Security-Policy of the web app's pages. */
+  webCsp: string;
 }
 
 /** Flags of `coc serve` / `coc migrate`; each overrides its environment variable. */
@@ -76,7 +83,18 @@ export interface ConfigFlags {
   host?: string;
   dataDir?: string;
   database?: string;
+  web?: string;
 }
+
+/**
+ * The web app's pages may load their own scripts and styles, talk to this server (HTTP and its
+ * WebSocket), show images from anywhere (avatars on providers' hosts), open provider popups, and
+ * run Razorpay Checkout (its script, frames and API).
+ */
+export const DEFAULT_WEB_CSP =
+  "default-src 'self'; script-src 'self' https://checkout.razorpay.com; style-src 'self' 'unsafe-inline'; " +
+  "img-src 'self' data: blob: https:; font-src 'self' data:; connect-src 'self' ws: wss: https://api.razorpay.com https://lumberjack.razorpay.com; " +
+  "frame-src https://api.razorpay.com https://checkout.razorpay.com; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 /** A bad setting, named by its variable, so a self-hoster sees what to fix. */
 export class ConfigError extends Error {
@@ -173,11 +191,14 @@ function parseOrigins(variable: string, text: string | undefined): string[] {
   });
 }
 
+/** The placeholder a redirect URI may hold for the provider's name (`…/auth/{provider}/callback`). */
+export const PROVIDER_PLACEHOLDER = "{provider}";
+
 function parseRedirectUris(variable: string, text: string | undefined): string[] {
   return parseList(text).map((item) => {
     let url: URL;
     try {
-      url = new URL(item);
+      url = new URL(item.replaceAll(PROVIDER_PLACEHOLDER, "provider"));
     } catch {
       throw new ConfigError(variable, `expected absolute URLs, got "${item}"`);
     }
@@ -185,7 +206,10 @@ function parseRedirectUris(variable: string, text: string | undefined): string[]
       throw new ConfigError(variable, `"${item}" must be https (plain http only on a loopback host)`);
     }
     if (url.hash) throw new ConfigError(variable, `"${item}" must not have a fragment`);
-    return url.href;
+    const at = item.indexOf(PROVIDER_PLACEHOLDER);
+    const pathStart = item.indexOf("/", item.indexOf("//") + 2);
+    if (at >= 0 && (pathStart < 0 || at < pathStart)) throw new ConfigError(variable, `"${item}": ${PROVIDER_PLACEHOLDER} may stand only in the path`);
+    return item.includes(PROVIDER_PLACEHOLDER) ? item : url.href;
   });
 }
 
@@ -231,6 +255,14 @@ function value(env: Env, name: string): string | undefined {
   return text === undefined || text.trim() === "" ? undefined : text.trim();
 }
 
+/** COC_WEB_ROOT / --web: an existing folder with an index.html, as an absolute path. */
+function webRoot(text: string | undefined, variable: string, cwd: string): string | null {
+  if (text === undefined) return null;
+  const folder = isAbsolute(text) ? text : resolve(cwd, text);
+  if (!existsSync(join(folder, "index.html"))) throw new ConfigError(variable, `expected a folder with an index.html (a built web app), got "${text}"`);
+  return realpathSync(folder);
+}
+
 function wholeNumber(env: Env, name: string, fallback: number, min: number): number {
   const text = value(env, name);
   if (text === undefined) return fallback;
@@ -273,7 +305,7 @@ function xpPackages(env: Env): readonly XpPackage[] {
 
 /**
  * Builds the validated, frozen configuration from the environment and CLI flags (flags win),
- * exactly as the Configuration table of API.md. Reads no files and touches no disk.
+ * exactly as the Configuration table of API.md. Writes nothing; reads the disk only to check that COC_WEB_ROOT holds a web app.
  *
  * @example loadConfig(process.env, { port: 9000 }).port // 9000
  */
@@ -356,5 +388,8 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
       perSecond: positiveInt("COC_CHAT_PER_SECOND", DEFAULT_CHAT_RATE.perSecond, 1),
     }),
     maxBodyBytes: 1024 * 1024,
+    maxUploadBytes: positiveInt("COC_MAX_UPLOAD_BYTES", 2 * 1024 * 1024, 1024),
+    webRoot: webRoot(flags.web ?? value(env, "COC_WEB_ROOT"), flags.web ? "--web" : "COC_WEB_ROOT", cwd),
+    webCsp: value(env, "COC_WEB_CSP") ?? DEFAULT_WEB_CSP,
   });
 }

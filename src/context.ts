@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { join } from "node:path";
 import { AuthService } from "./auth/auth-service.ts";
 import type { LoginThrottles } from "./auth/login-gate.ts";
 import { OAuthService } from "./auth/oauth-service.ts";
@@ -18,9 +19,12 @@ import { createOAuthProviders, type OAuthProvider, type ProviderName } from "./p
 import { createRazorpayGateway, RAZORPAY_TIMEOUT_MS, type RazorpayGateway } from "./providers/razorpay/gateway.ts";
 import { RewardsService } from "./rewards/rewards-service.ts";
 import { resolveJwtSecret } from "./secrets.ts";
+import { AccountService } from "./users/account-service.ts";
+import { FollowService } from "./users/follow-service.ts";
 import { ProfileService } from "./users/profile-service.ts";
 import { ReferralService } from "./users/referral-service.ts";
 import { UserService } from "./users/user-service.ts";
+import { MediaStore } from "./web/media-store.ts";
 import { XpService } from "./xp/xp-service.ts";
 
 /** The outside services the product talks to; an absent one is off. */
@@ -33,6 +37,9 @@ export interface Providers {
 export interface Services {
   users: UserService;
   profiles: ProfileService;
+  follows: FollowService;
+  accounts: AccountService;
+  media: MediaStore;
   xp: XpService;
   referrals: ReferralService;
   rewards: RewardsService;
@@ -104,7 +111,9 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     ...overrides.providers,
   };
   const users = new UserService({ db, clock });
-  const profiles = new ProfileService({ db, sqlite: database.sqlite, clock });
+  const media = new MediaStore(join(config.dataDir, "media"), config.maxUploadBytes);
+  const profiles = new ProfileService({ db, sqlite: database.sqlite, clock, users, media });
+  const follows = new FollowService({ db, sqlite: database.sqlite, clock, users });
   const xp = new XpService({ db, clock });
   const passwords = new PasswordHasher(overrides.passwordCost);
   const tokens = new TokenService({
@@ -118,6 +127,9 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const services: Services = {
     users,
     profiles,
+    follows,
+    accounts: new AccountService({ db, clock, log, follows, media }),
+    media,
     xp,
     referrals: new ReferralService({ db, clock, xp, dailyCap: config.referralDailyCap }),
     rewards: new RewardsService({ db, clock, xp, config: config.rewards }),

@@ -8,10 +8,11 @@ import { configFlags, withDatabaseOptions, withListenOptions } from "../options.
 
 export function serveCommand(program: Command, io: CliIO, running: () => void): void {
   withDatabaseOptions(withListenOptions(program.command("serve")))
-    .description("run the HTTP API and the WebSocket chat")
+    .description("run the HTTP API and the WebSocket chat (and, with --web, a built web app)")
+    .option("--web <folder>", "serve a built single-page web app from this folder (env COC_WEB_ROOT)")
     .addHelpText(
       "after",
-      "\nExamples:\n  coc serve\n  coc serve --port 9000 --data-dir /var/lib/coc\n  COC_DATABASE=:memory: coc serve --port 0",
+      "\nExamples:\n  coc serve\n  coc serve --port 9000 --data-dir /var/lib/coc\n  coc serve --web ./codeofclans-web/dist\n  COC_DATABASE=:memory: coc serve --port 0",
     )
     .action(async (options: Record<string, unknown>) => {
       // The HTTP stack (Elysia, the docs) loads only for serve: admin commands start faster.

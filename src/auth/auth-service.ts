@@ -7,7 +7,7 @@ import type { NewUser, User, UserService } from "../users/user-service.ts";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, type PasswordHasher } from "./password.ts";
 import { type Admission, LoginGate, type LoginThrottles } from "./login-gate.ts";
 import { AttemptLimiter, type RateRule } from "./throttle.ts";
-import type { IssuedTokens, TokenService, TokenUser } from "./token-service.ts";
+import { accountDisabled, type IssuedTokens, type TokenService, type TokenUser } from "./token-service.ts";
 
 /** Who is calling, as every guarded route and the WebSocket upgrade see it. */
 export type Caller = TokenUser;
@@ -74,7 +74,7 @@ export class AuthService {
     }
     const account = await this.#hashed(input);
     const { user, tokens } = writeTransaction(this.deps.db, (tx) => {
-      const user = this.deps.users.create(account, tx);
+      const user = this.deps.users.create({ ...account, lastSignInProvider: "local" }, tx);
       return { user, tokens: this.deps.tokens.issue(user, tx) };
     });
     this.deps.log.info("user registered", { user_id: user.id, method: "password" });
@@ -118,8 +118,11 @@ export class AuthService {
       throw badCredentials();
     }
     admission.succeeded();
-    if (user.disabled) throw new AppError("forbidden", "account_disabled", "This account is disabled");
-    const tokens = this.deps.tokens.issue(user);
+    if (user.disabled) throw accountDisabled();
+    const tokens = writeTransaction(this.deps.db, (tx) => {
+      this.deps.users.markSignIn(tx, user.id, "local");
+      return this.deps.tokens.issue(user, tx);
+    });
     this.deps.log.info("user logged in", { user_id: user.id, method: "password" });
     return { user: this.deps.profiles.byId(user.id), tokens };
   }
@@ -130,12 +133,20 @@ export class AuthService {
     this.#registrations.prune();
   }
 
-  refresh(refreshToken: string): IssuedTokens {
-    return this.deps.tokens.refresh(refreshToken);
+  /** Rotates a refresh token (see TokenService.refresh); answers the new tokens and their user. */
+  refresh(refreshToken: string): Session {
+    const { userId, ...tokens } = this.deps.tokens.refresh(refreshToken);
+    return { user: this.deps.profiles.byId(userId), tokens };
   }
 
-  logout(refreshToken: string): void {
-    this.deps.tokens.revoke(refreshToken);
+  /**
+   * Signs out: the refresh token's session when one is given, else the session the access token
+   * names (the original web client sends only its bearer token). Neither: `not_authenticated`.
+   */
+  logout(input: { refreshToken?: string; accessToken?: string | null }): void {
+    if (input.refreshToken) this.deps.tokens.revoke(input.refreshToken);
+    else if (input.accessToken) this.deps.tokens.revokeSessionOf(input.accessToken);
+    else throw new AppError("unauthorized", "not_authenticated", "Send the refresh token, or the access token of the session to end");
   }
 
   /**

@@ -54,7 +54,7 @@ function decodeJson(segment: string): unknown {
  * bits of the last character is a different token), algorithm (HS256 only: "none" and asymmetric
  * tricks are refused), expiry, `nbf`, and an `iat` no later than a minute ahead, against `nowSeconds`.
  */
-export function verifyJwt(token: string, secret: string, nowSeconds: number): JwtResult {
+export function verifyJwt(token: string, secret: string, nowSeconds: number, options: { allowExpired?: boolean } = {}): JwtResult {
   const parts = token.split(".");
   if (parts.length !== 3 || !parts.every((part) => SEGMENT.test(part))) return { ok: false, reason: "malformed" };
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
@@ -79,7 +79,7 @@ export function verifyJwt(token: string, secret: string, nowSeconds: number): Jw
   ) {
     return { ok: false, reason: "malformed" };
   }
-  if (claims.exp <= nowSeconds) return { ok: false, reason: "expired" };
+  if (claims.exp <= nowSeconds && !options.allowExpired) return { ok: false, reason: "expired" };
   if (claims.iat > nowSeconds + CLOCK_LEEWAY_SECONDS || (claims.nbf ?? 0) > nowSeconds + CLOCK_LEEWAY_SECONDS) {
     return { ok: false, reason: "not_yet_valid" };
   }

@@ -1,6 +1,7 @@
 import { and, asc, count, eq, inArray, lte } from "drizzle-orm";
 import * as oauth from "oauth4webapi";
 import type { Clock } from "../clock.ts";
+import { PROVIDER_PLACEHOLDER } from "../config.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
 import { identities, oauthStates, users } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
@@ -12,9 +13,8 @@ import { emailProblem } from "../users/rules.ts";
 import type { User, UserService } from "../users/user-service.ts";
 import type { Caller, Session } from "./auth-service.ts";
 import { AttemptLimiter, type RateRule } from "./throttle.ts";
-import type { TokenService } from "./token-service.ts";
+import { accountDisabled, type TokenService } from "./token-service.ts";
 
-const disabled = () => new AppError("forbidden", "account_disabled", "This account is disabled");
 
 /** How long a started sign-in may wait for its callback. */
 export const STATE_TTL_MS = 10 * 60_000;
@@ -84,7 +84,7 @@ export class OAuthService {
    */
   async start(name: string, options: { redirectUri?: string; linkUserId?: number | null }, address: string): Promise<{ url: string; state: string }> {
     const provider = this.#provider(name);
-    const redirect = this.#redirectUri(options.redirectUri);
+    const redirect = this.#redirectUri(options.redirectUri, provider.name);
     const wait = this.#starts.take(address);
     if (wait > 0) {
       throw new AppError("rate_limited", "too_many_sign_ins", "Too many sign-ins were started from your address; try again later", {
@@ -148,6 +148,7 @@ export class OAuthService {
     const { signIn, tokens } = writeTransaction(this.deps.db, (tx) => {
       const signIn =
         pending.linkUserId === null ? this.#signIn(tx, provider.name, profile) : this.#link(tx, provider.name, profile, pending.linkUserId);
+      this.deps.users.markSignIn(tx, signIn.user.id, provider.name);
       return { signIn, tokens: this.deps.tokens.issue(signIn.user, tx) };
     });
     this.deps.log.info("user logged in", {
@@ -178,17 +179,30 @@ export class OAuthService {
     return provider;
   }
 
-  #redirectUri(requested: string | undefined): string {
-    const allowed = this.deps.redirectUris;
+  /**
+   * The redirect URI of a sign-in with `provider`. An allow-list entry may hold `{provider}`; the
+   * entries that fit a provider are those with the placeholder, those whose path names that
+   * provider, and those that name none. A requested URI must be one of them; without one, the
+   * first is used (the original web client sends no query at all).
+   */
+  #redirectUri(requested: string | undefined, provider: ProviderName): string {
+    const fitting = this.deps.redirectUris
+      .filter((entry) => {
+        if (entry.includes(PROVIDER_PLACEHOLDER)) return true;
+        const path = new URL(entry).pathname.split("/");
+        const named = PROVIDER_NAMES.filter((name) => path.includes(name));
+        return named.length === 0 || named.includes(provider);
+      })
+      .map((entry) => entry.replaceAll(PROVIDER_PLACEHOLDER, provider));
     if (requested !== undefined) {
-      if (!allowed.includes(requested)) {
+      if (!fitting.includes(requested)) {
         throw new AppError("validation", "redirect_uri_not_allowed", "redirect_uri is not on this server's allow-list (COC_OAUTH_REDIRECT_URIS)");
       }
       return requested;
     }
-    const first = allowed[0];
+    const first = fitting[0];
     if (!first) {
-      throw new AppError("validation", "redirect_uri_required", "Pass redirect_uri; this server has no default (COC_OAUTH_REDIRECT_URIS is empty)");
+      throw new AppError("validation", "redirect_uri_required", `Pass redirect_uri; this server has no default for ${provider} (COC_OAUTH_REDIRECT_URIS)`);
     }
     return first;
   }
@@ -220,7 +234,7 @@ export class OAuthService {
     const vouched = profile.email && profile.emailVerified && !emailProblem(profile.email) ? profile.email : null;
     const owner = vouched ? this.deps.users.findByEmail(vouched, tx) : undefined;
     if (owner?.emailVerified) {
-      if (owner.disabled) throw disabled();
+      if (owner.disabled) throw accountDisabled();
       this.deps.users.linkIdentity(tx, owner.id, identity);
       return { user: owner, created: false, linked: true };
     }
@@ -256,7 +270,7 @@ export class OAuthService {
     if (known) return { user: this.#touch(tx, known, profile), created: false, linked: false };
     const user = this.deps.users.findById(userId, tx);
     if (!user) throw new AppError("unauthorized", "invalid_credentials", "The account is gone");
-    if (user.disabled) throw disabled();
+    if (user.disabled) throw accountDisabled();
     this.deps.users.linkIdentity(tx, user.id, this.#identity(provider, profile));
     if (profile.emailVerified && profile.email && user.email?.toLowerCase() === profile.email.toLowerCase() && !user.emailVerified) {
       tx.update(users).set({ emailVerified: true, updatedAt: this.deps.clock.now() }).where(eq(users.id, user.id)).run();
@@ -276,7 +290,7 @@ export class OAuthService {
   #touch(tx: Tx, known: { id: number; userId: number }, profile: OAuthProfile): User {
     const user = this.deps.users.findById(known.userId, tx);
     if (!user) throw new AppError("unauthorized", "invalid_credentials", "The account is gone");
-    if (user.disabled) throw disabled();
+    if (user.disabled) throw accountDisabled();
     tx.update(identities)
       .set({ email: profile.email, emailVerified: profile.emailVerified, lastLoginAt: this.deps.clock.now() })
       .where(eq(identities.id, known.id))

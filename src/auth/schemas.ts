@@ -26,6 +26,11 @@ export const LoginBody = Type.Object(
 
 export const RefreshBody = Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false, title: "RefreshToken" });
 
+/** Logout: the refresh token of the session to end; or no body, and the bearer token names it. */
+export const LogoutBody = Type.Optional(
+  Type.Object({ refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) }, { additionalProperties: false, title: "Logout" }),
+);
+
 const tokenFields = {
   access_token: Type.String({ description: "JWT (HS256); send as Authorization: Bearer <access_token>" }),
   refresh_token: Type.String({ description: "Opaque; single use: each refresh returns a new one" }),
@@ -34,6 +39,8 @@ const tokenFields = {
 };
 
 export const TokenPair = Type.Object(tokenFields, { title: "TokenPair" });
+/** A refresh answer: the new pair, and the user (the original web client reads it). */
+export const Refreshed = Type.Object({ ...tokenFields, user: PublicProfile }, { title: "Refreshed" });
 export const Session = Type.Object({ user: PublicProfile, ...tokenFields }, { title: "Session" });
 export const OAuthSession = Type.Object(
   {
@@ -66,7 +73,12 @@ export const OAuthStart = Type.Object(
 );
 
 export const OAuthCallbackBody = Type.Object(
-  { code: Type.String({ minLength: 1, maxLength: 2048 }), state: Type.String({ minLength: 1, maxLength: 512 }) },
+  {
+    code: Type.String({ minLength: 1, maxLength: 2048 }),
+    state: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 512, description: "The state of the start answer; without it, the one the start set in an HttpOnly cookie (the original web client's way)" }),
+    ),
+  },
   { additionalProperties: false, title: "OAuthCallback" },
 );
 
@@ -79,6 +91,7 @@ export const ProviderList = Type.Object(
 );
 
 export type TokenPairAnswer = Static<typeof TokenPair>;
+export type RefreshedAnswer = Static<typeof Refreshed>;
 export type SessionAnswer = Static<typeof Session>;
 export type OAuthSessionAnswer = Static<typeof OAuthSession>;
 export type ProviderListAnswer = Static<typeof ProviderList>;

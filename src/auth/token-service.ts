@@ -34,6 +34,9 @@ function randomToken(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
 }
 
+/** A disabled account, refused everywhere in the words the original web client recognises. */
+export const accountDisabled = () => new AppError("forbidden", "account_disabled", "User account is disabled.");
+
 const invalidRefresh = () => new AppError("unauthorized", "invalid_refresh_token", "The refresh token is not valid");
 
 /**
@@ -80,7 +83,7 @@ export class TokenService {
    * (`refresh_token_reused`). Expired, revoked and unknown tokens are `unauthorized`; a disabled
    * account `account_disabled`.
    */
-  refresh(refreshToken: string): IssuedTokens {
+  refresh(refreshToken: string): IssuedTokens & { userId: number } {
     const outcome = writeTransaction(this.deps.db, (tx) => {
       const now = this.deps.clock.now();
       const row = tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, sha256Hex(refreshToken))).get();
@@ -99,10 +102,10 @@ export class TokenService {
       if (!user) return { error: invalidRefresh() };
       if (user.disabled) {
         this.#revokeFamily(tx, row.familyId, now);
-        return { error: new AppError("forbidden", "account_disabled", "This account is disabled") };
+        return { error: accountDisabled() };
       }
       tx.update(refreshTokens).set({ usedAt: now }).where(eq(refreshTokens.id, row.id)).run();
-      return { pair: this.#addToFamily(tx, user, row.familyId) };
+      return { pair: { ...this.#addToFamily(tx, user, row.familyId), userId: user.id } };
     });
     // The revocation above must commit, so errors are thrown only after the transaction.
     if ("error" in outcome) throw outcome.error;
@@ -115,6 +118,18 @@ export class TokenService {
       const row = tx.select({ familyId: refreshTokens.familyId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, sha256Hex(refreshToken))).get();
       if (row) this.#revokeFamily(tx, row.familyId, this.deps.clock.now());
     });
+  }
+
+  /**
+   * Ends the session an access token names (logout with the bearer token alone). The token must be
+   * ours (signature checked) but may have expired: signing out is never refused for that. A token
+   * that names no session (issued before sessions were named) is `invalid_token`.
+   */
+  revokeSessionOf(accessToken: string): void {
+    const result = verifyJwt(accessToken, this.deps.secret, Math.floor(this.deps.clock.now().getTime() / 1000), { allowExpired: true });
+    if (!result.ok || !result.claims.sid) throw new AppError("unauthorized", "invalid_token", "The access token is not valid");
+    const session = result.claims.sid;
+    writeTransaction(this.deps.db, (tx) => this.#revokeFamily(tx, session, this.deps.clock.now()));
   }
 
   /** Checks an access token's signature, expiry and times against the clock (`unauthorized` otherwise). */
@@ -133,7 +148,7 @@ export class TokenService {
     const id = Number(claims.sub);
     const user = Number.isSafeInteger(id) ? this.#findUser.get({ id, sid: claims.sid ?? null }) : undefined;
     if (!user) throw new AppError("unauthorized", "invalid_token", "The access token is not valid");
-    if (user.disabled) throw new AppError("forbidden", "account_disabled", "This account is disabled");
+    if (user.disabled) throw accountDisabled();
     if (!user.sessionLive) throw new AppError("unauthorized", "session_ended", "This session has been signed out; sign in again");
     return { id: user.id, username: user.username, role: user.role, session: claims.sid ?? null, expiresAt: new Date(claims.exp * 1000) };
   }

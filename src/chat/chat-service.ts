@@ -7,6 +7,8 @@ import { idCursor, type Page, pageLimit, toPage } from "../pagination.ts";
 
 export const MAX_MESSAGE_LENGTH = 1000;
 export const HISTORY_SIZE = 50;
+/** The author a deleted account's messages show. */
+export const DELETED_AUTHOR = "deleted-user";
 
 /** A stored message with its author as they are now. */
 export interface ChatEntry {
@@ -46,7 +48,8 @@ export class ChatService {
           id: chatMessages.id,
           message: chatMessages.message,
           userId: chatMessages.userId,
-          username: users.username,
+          // A deleted account's messages stay, detached from any person.
+          username: sql<string>`CASE WHEN ${users.deletedAt} IS NULL THEN ${users.username} ELSE ${DELETED_AUTHOR} END`,
           avatarUrl: profiles.avatarUrl,
           createdAt: chatMessages.createdAt,
         })

@@ -87,7 +87,10 @@ export class ChatHub {
     }
     sockets.add(socket);
     socket.subscribe(CHAT_TOPIC);
-    socket.send(JSON.stringify({ type: "history", messages: this.deps.chat.recent().map(chatMessageAnswer) }));
+    // One frame per stored message, as the original web client reads them, then the end marker.
+    const history = this.deps.chat.recent();
+    for (const entry of history) socket.send(JSON.stringify({ type: "chat_message", ...chatMessageAnswer(entry), history: true }));
+    socket.send(JSON.stringify({ type: "history_end", count: history.length }));
     this.#broadcast({ type: "user_count", count: this.userCount });
   }
 

@@ -8,6 +8,7 @@ import sql4 from "../../drizzle/0004_payments.sql" with { type: "text" };
 import sql5 from "../../drizzle/0005_chat.sql" with { type: "text" };
 import sql6 from "../../drizzle/0006_check_ins_one_index.sql" with { type: "text" };
 import sql7 from "../../drizzle/0007_oauth_link.sql" with { type: "text" };
+import sql8 from "../../drizzle/0008_original_client.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Readonly<Record<string, string>> = {
@@ -19,4 +20,5 @@ export const migrationSql: Readonly<Record<string, string>> = {
   "0005_chat": sql5,
   "0006_check_ins_one_index": sql6,
   "0007_oauth_link": sql7,
+  "0008_original_client": sql8,
 };

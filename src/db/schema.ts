@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { type AnySQLiteColumn, check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { type AnySQLiteColumn, check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * Every person who can sign in. Usernames and emails are unique ignoring case (the indexes are on
@@ -16,6 +16,16 @@ export const users = sqliteTable(
     passwordHash: text("password_hash"),
     role: text("role", { enum: ["user", "admin"] }).notNull().default("user"),
     disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+    /** Names shown beside the username (the original web client's first_name / last_name). */
+    firstName: text("first_name").notNull().default(""),
+    lastName: text("last_name").notNull().default(""),
+    /** How the user last signed in: "local" (password) or a provider's name. */
+    lastSignInProvider: text("last_sign_in_provider"),
+    /**
+     * Set when the account was deleted: the row stays, emptied of personal data and renamed, so
+     * that the ledger and payment orders it owns are kept for accounting, detached from any person.
+     */
+    deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },
@@ -53,6 +63,9 @@ export const profiles = sqliteTable(
     /** Whose referral code this user redeemed (once per user). */
     referredByUserId: integer("referred_by_user_id").references((): AnySQLiteColumn => users.id, { onDelete: "set null" }),
     referredAt: integer("referred_at", { mode: "timestamp_ms" }),
+    /** Kept with the follows they count, in the same transaction. */
+    followersCount: integer("followers_count").notNull().default(0),
+    followingCount: integer("following_count").notNull().default(0),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },
   (table) => [
@@ -60,6 +73,26 @@ export const profiles = sqliteTable(
     // The leaderboard's order: most XP first, ties by the older account.
     index("profiles_leaderboard_idx").on(sql`${table.xp} DESC`, table.userId),
     check("profiles_xp_check", sql`${table.xp} >= 0`),
+  ],
+);
+
+/** Who follows whom. */
+export const follows = sqliteTable(
+  "follows",
+  {
+    followerId: integer("follower_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    followeeId: integer("followee_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.followerId, table.followeeId] }),
+    // Someone's followers, newest first.
+    index("follows_followee_idx").on(table.followeeId, table.createdAt),
+    check("follows_not_self_check", sql`${table.followerId} <> ${table.followeeId}`),
   ],
 );
 

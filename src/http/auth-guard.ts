@@ -41,10 +41,19 @@ export type Authenticate = (accessToken: string | null) => Caller;
 /**
  * The one guard, for HTTP routes and WebSocket upgrades alike: `{ auth: true }` resolves `caller`
  * (401 without a valid token, 403 for a disabled account, before any upgrade); `{ auth: "admin" }`
- * also requires the admin role. Guarded routes are documented with bearer security.
+ * also requires the admin role. `{ viewer: true }`, for public routes that answer more to a
+ * signed-in caller, resolves `viewer`: the caller, or null without a token (a bad token is still
+ * a 401, so a client with a stale one refreshes it). Guarded routes are documented with bearer security.
  */
 export function authGuard(authenticate: Authenticate) {
   return new Elysia().macro({
+    viewer: (_: true) => ({
+      detail: { security: [{}, { bearer: [] }] },
+      resolve({ request }): { viewer: Caller | null } {
+        const token = accessTokenOf(request);
+        return { viewer: token ? authenticate(token) : null };
+      },
+    }),
     auth: (requirement: true | "admin") => ({
       detail: { security: [{ bearer: [] }] },
       resolve({ request }): { caller: Caller } {

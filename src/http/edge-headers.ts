@@ -1,17 +1,15 @@
-import { Elysia } from "elysia";
+import type { Elysia } from "elysia";
 import type { Config } from "../config.ts";
 import { AppError } from "../errors.ts";
 import { problemResponse } from "./problem.ts";
 import { pathAndQuery, type RequestLog } from "./request-log.ts";
 
-const API_SECURITY_HEADERS: Record<string, string> = {
+const SECURITY_HEADERS: Record<string, string> = {
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
   "referrer-policy": "no-referrer",
   "cross-origin-opener-policy": "same-origin",
   "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
-  // Answers of the API carry tokens and personal data: no cache keeps them.
-  "cache-control": "no-store",
 };
 
 /** The docs page runs Swagger UI's own bundle and one inline bootstrap script, all from this server. */
@@ -20,52 +18,66 @@ const DOCS_CSP =
   "img-src 'self' data:; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'";
 
 const CORS_ALLOW_HEADERS = "authorization, content-type, idempotency-key, x-request-id";
-const CORS_EXPOSE_HEADERS = "x-request-id, retry-after, location";
+const CORS_EXPOSE_HEADERS = "x-request-id, retry-after, location, link";
 
 /** A year: browsers that once reached an https deployment keep to https. */
 const HSTS = "max-age=31536000";
 
+/** What a path serves, which decides its headers. */
+export type PathKind = "api" | "docs" | "media" | "web";
+
+export function pathKind(pathname: string): PathKind {
+  if (pathname.startsWith("/api/") || pathname === "/api" || pathname.startsWith("/ws/") || pathname === "/healthz") return "api";
+  if (pathname === "/swagger" || pathname.startsWith("/swagger/")) return "docs";
+  if (pathname.startsWith("/media/")) return "media";
+  return "web";
+}
+
 /**
- * Security headers on every answer, and CORS for the configured origins only: their preflights
- * are answered here (204), anyone else's refused (403 problem).
+ * Security headers on every answer, by what the path serves: API answers (tokens, personal data)
+ * are never cached; the docs and the web app get their own CSP (the web app's is COC_WEB_CSP,
+ * without Cross-Origin-Opener-Policy: its OAuth popup posts its result to its opener); media and
+ * web files set their own caching. CORS for the configured origins only: their preflights are
+ * answered here (204), anyone else's refused (403 problem).
  */
-export function edgeHeaders(config: Pick<Config, "corsOrigins" | "publicUrl">, requests: RequestLog) {
+export function edgeHeaders(config: Pick<Config, "corsOrigins" | "publicUrl" | "webCsp">, requests: RequestLog) {
   const allowedOrigins = new Set(config.corsOrigins);
-  const headers: Record<string, string> = { ...API_SECURITY_HEADERS };
   // HSTS only where the operator says clients reach us over https: over plain http it is ignored.
-  if (config.publicUrl?.startsWith("https://")) headers["strict-transport-security"] = HSTS;
+  const base: Record<string, string> = config.publicUrl?.startsWith("https://") ? { ...SECURITY_HEADERS, "strict-transport-security": HSTS } : SECURITY_HEADERS;
+  const { "cross-origin-opener-policy": _, ...withoutOpenerPolicy } = base;
+  const headers: Record<PathKind, Record<string, string>> = {
+    api: { ...base, "cache-control": "no-store" },
+    docs: { ...base, "content-security-policy": DOCS_CSP },
+    media: base,
+    web: { ...withoutOpenerPolicy, "content-security-policy": config.webCsp, "referrer-policy": "strict-origin-when-cross-origin" },
+  };
 
-  return (app: Elysia) => app.onRequest(({ request, set }) => {
-    Object.assign(set.headers, headers);
-    const { pathname } = pathAndQuery(request.url);
-    if (pathname === "/swagger" || pathname.startsWith("/swagger/")) {
-      set.headers["content-security-policy"] = DOCS_CSP;
-      delete set.headers["cache-control"];
-    }
-
-    const origin = request.headers.get("origin");
-    if (origin === null) return;
-    set.headers.vary = "Origin";
-    const allowed = allowedOrigins.has(origin);
-    if (allowed) {
-      set.headers["access-control-allow-origin"] = origin;
-      set.headers["access-control-expose-headers"] = CORS_EXPOSE_HEADERS;
-    }
-    if (request.method !== "OPTIONS" || !request.headers.has("access-control-request-method")) return;
-    if (!allowed) {
-      const refused = new AppError("forbidden", "cors_origin_not_allowed", `Origin ${origin} is not allowed`);
-      return requests.answerEarly(request, problemResponse(refused, requests.of(request).id));
-    }
-    return requests.answerEarly(
-      request,
-      new Response(null, {
-        status: 204,
-        headers: {
-          "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-          "access-control-allow-headers": CORS_ALLOW_HEADERS,
-          "access-control-max-age": "600",
-        },
-      }),
-    );
-  });
+  return (app: Elysia) =>
+    app.onRequest(({ request, set }) => {
+      Object.assign(set.headers, headers[pathKind(pathAndQuery(request.url).pathname)]);
+      const origin = request.headers.get("origin");
+      if (origin === null) return;
+      set.headers.vary = "Origin";
+      const allowed = allowedOrigins.has(origin);
+      if (allowed) {
+        set.headers["access-control-allow-origin"] = origin;
+        set.headers["access-control-expose-headers"] = CORS_EXPOSE_HEADERS;
+      }
+      if (request.method !== "OPTIONS" || !request.headers.has("access-control-request-method")) return;
+      if (!allowed) {
+        const refused = new AppError("forbidden", "cors_origin_not_allowed", `Origin ${origin} is not allowed`);
+        return requests.answerEarly(request, problemResponse(refused, requests.of(request).id));
+      }
+      return requests.answerEarly(
+        request,
+        new Response(null, {
+          status: 204,
+          headers: {
+            "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+            "access-control-allow-headers": CORS_ALLOW_HEADERS,
+            "access-control-max-age": "600",
+          },
+        }),
+      );
+    });
 }

@@ -19,3 +19,18 @@ export function pageAnswer<T, A>(page: Page<T>, answer: (item: T) => A): { items
 }
 
 export type PageAnswer<T extends TSchema> = Static<ReturnType<typeof PageOf<T>>>;
+
+/**
+ * The `Link: <…>; rel="next"` header of a list answered as a plain array (the original web
+ * client's lists), or null on the last page. The URL is the request's own, on COC_PUBLIC_URL when
+ * set (behind a proxy the request's host may be an internal one).
+ */
+export function nextLink(request: Request, publicUrl: string | null, page: Page<unknown>, limit: number | undefined): string | null {
+  if (page.nextCursor === null) return null;
+  const url = new URL(request.url);
+  const base = publicUrl ?? url.origin;
+  const query = new URLSearchParams();
+  if (limit !== undefined) query.set("limit", String(limit));
+  query.set("cursor", page.nextCursor);
+  return `<${base}${url.pathname}?${query}>; rel="next"`;
+}

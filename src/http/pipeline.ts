@@ -1,7 +1,7 @@
 import type { Elysia } from "elysia";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import { jsonBodies } from "./body.ts";
+import { jsonBodies, type Uploads } from "./body.ts";
 import { edgeHeaders } from "./edge-headers.ts";
 import { problemResponse, toProblem } from "./problem.ts";
 import { pathAndQuery, RequestLog, requestIds } from "./request-log.ts";
@@ -27,8 +27,8 @@ function problems(requests: RequestLog, log: Logger) {
  * The HTTP edge every route shares, in the order it acts: request ids and the access log; CORS and
  * security headers; the body limit and JSON parsing; every failure mapped to problem+json.
  */
-export function httpEdge(config: Pick<Config, "corsOrigins" | "publicUrl" | "maxBodyBytes">, log: Logger) {
+export function httpEdge(config: Pick<Config, "corsOrigins" | "publicUrl" | "maxBodyBytes" | "webCsp">, log: Logger, uploads: Uploads) {
   const requests = new RequestLog(log);
   return (app: Elysia) =>
-    app.use(requestIds(requests)).use(edgeHeaders(config, requests)).use(jsonBodies(config.maxBodyBytes, requests)).use(problems(requests, log));
+    app.use(requestIds(requests)).use(edgeHeaders(config, requests)).use(jsonBodies(config.maxBodyBytes, requests, uploads)).use(problems(requests, log));
 }

@@ -102,6 +102,8 @@ export interface ProblemBody {
   status: number;
   code: string;
   detail: string;
+  /** The same as `detail`: the original web client reads its messages from `error`. */
+  error: string;
   request_id?: string;
   errors?: FieldError[];
 }
@@ -112,7 +114,7 @@ export interface ProblemBody {
  */
 export function problemResponse(error: AppError, requestId?: string): Response {
   const status = STATUS[error.kind];
-  const body: ProblemBody = { type: "about:blank", title: TITLE[status] ?? "Error", status, code: error.code, detail: error.detail };
+  const body: ProblemBody = { type: "about:blank", title: TITLE[status] ?? "Error", status, code: error.code, detail: error.detail, error: error.detail };
   if (error.extra.errors) body.errors = error.extra.errors;
   if (requestId) body.request_id = requestId;
   const headers = new Headers({ "content-type": PROBLEM_CONTENT_TYPE, "cache-control": "no-store" });

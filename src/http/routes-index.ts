@@ -3,7 +3,8 @@ import type { Elysia } from "elysia";
 type RouteMatcher = { method: string; pattern: RegExp };
 
 function compileRoutes(history: readonly { method: string; path: string }[]): RouteMatcher[] {
-  return history.map(({ method, path }) => {
+  // The web app's catch-all answers any GET; it says nothing about what a path allows.
+  return history.filter(({ path }) => path !== "/*").map(({ method, path }) => {
     const body = path
       .replace(/\/+$/, "")
       .split("/")

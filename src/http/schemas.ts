@@ -15,6 +15,7 @@ export const Problem = Type.Object(
     status: Type.Integer(),
     code: Type.String({ description: "Stable snake_case code clients branch on" }),
     detail: Type.String(),
+    error: Type.String({ description: "The same as detail (what the original web client reads)" }),
     request_id: Type.Optional(Type.String()),
     errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
   },

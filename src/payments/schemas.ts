@@ -27,7 +27,8 @@ export const VerifyBody = Type.Object(
     razorpay_payment_id: Type.String({ minLength: 1, maxLength: 64 }),
     razorpay_signature: Type.String({ minLength: 1, maxLength: 256 }),
   },
-  { additionalProperties: false, title: "VerifyPayment" },
+  // Clients often post Razorpay Checkout's handler result whole; its members are Razorpay's to extend.
+  { additionalProperties: true, title: "VerifyPayment" },
 );
 
 export const PaymentVerified = Type.Object(

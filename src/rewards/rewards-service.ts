@@ -34,6 +34,8 @@ export interface CheckInState {
   rewards: readonly number[];
   /** The last check-ins, newest first. */
   recent: CheckInRow[];
+  /** Today's check-in, when there is one. */
+  today: CheckInRow | null;
 }
 
 const RECENT = 30;
@@ -178,6 +180,7 @@ export class RewardsService {
       streakAlive: next.alive,
       rewards: table,
       recent,
+      today: decision.allowed ? null : (recent[0] ?? null),
     };
   }
 

@@ -1,6 +1,9 @@
 import type { CheckInOutcome, CheckInRow, CheckInState } from "./rewards-service.ts";
 import type { Streak } from "./rules.ts";
-import type { CheckInAnswerBody, CheckInRecordAnswer, CheckInStatusBody, FreezeBoughtBody, StreakAnswer } from "./schemas.ts";
+import type { CheckInAnswerBody, CheckInRecordAnswer, CheckInStatusBody, FreezeBoughtBody, OriginalCheckInAnswer, StreakAnswer } from "./schemas.ts";
+
+/** How many check-ins the original web client lists. */
+const ORIGINAL_RECENT = 7;
 
 export function streakAnswer(streak: Streak): StreakAnswer {
   return { current: streak.current, longest: streak.longest, freezes: streak.freezes, last_check_in: streak.lastCheckIn };
@@ -10,10 +13,16 @@ export function checkInRecordAnswer(row: CheckInRow): CheckInRecordAnswer {
   return { date: row.date, streak_day: row.streakDay, cycle_day: row.cycleDay, xp_earned: row.xpEarned, freezes_used: row.freezesUsed };
 }
 
+function originalCheckIn(row: CheckInRow): OriginalCheckInAnswer {
+  return { id: row.id, check_in_date: row.date, streak_day: row.streakDay, cycle_day: row.cycleDay, xp_earned: row.xpEarned };
+}
+
 /** The answer to a check-in, with the members the original frontend reads at the top level. */
 export function checkInAnswer(outcome: CheckInOutcome): CheckInAnswerBody {
   const { checkIn } = outcome;
+  const saved = outcome.streakSaved ? ` Streak saved with ${checkIn.freezesUsed} freeze${checkIn.freezesUsed === 1 ? "" : "s"}.` : "";
   return {
+    message: `Day ${checkIn.streakDay} checked in: +${checkIn.xpEarned} XP.${saved}`,
     check_in: checkInRecordAnswer(checkIn),
     xp_earned: checkIn.xpEarned,
     total_xp: outcome.totalXp,
@@ -40,6 +49,12 @@ export function checkInStatusAnswer(state: CheckInState): CheckInStatusBody {
     streak_alive: state.streakAlive,
     rewards: rewardTable(state.rewards),
     recent: state.recent.map(checkInRecordAnswer),
+    // The original web client claims card current_streak + 1: always the day the next check-in earns.
+    current_streak: state.cycleDayNext - 1,
+    today_checkin: state.today ? originalCheckIn(state.today) : null,
+    recent_checkins: state.recent.slice(0, ORIGINAL_RECENT).map(originalCheckIn),
+    daily_rewards: rewardTable(state.rewards),
+    freezes_left: state.streak.freezes,
   };
 }
 

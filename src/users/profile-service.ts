@@ -2,19 +2,26 @@ import type { Database, Statement } from "bun:sqlite";
 import { eq } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import { type Db, writeTransaction } from "../db/client.ts";
-import { profiles } from "../db/schema.ts";
+import { profiles, users } from "../db/schema.ts";
 import { AppError, type FieldError } from "../errors.ts";
 import type { Streak } from "../rewards/rules.ts";
+import { idCursor, type Page, toPage } from "../pagination.ts";
 import { canonicalTimeZone } from "../time-zone.ts";
-import { HANDLE, httpUrl, LINK_KEYS, MAX_BIO_LENGTH } from "./rules.ts";
+import type { MediaFolder, MediaStore } from "../web/media-store.ts";
+import { HANDLE, httpUrl, LINK_KEYS, MAX_BIO_LENGTH, MAX_NAME_LENGTH, usernameProblem } from "./rules.ts";
+import type { UserService } from "./user-service.ts";
 
 /** A user and their profile, as the product knows them (the routes show subsets of it). */
 export interface ProfileRecord {
   id: number;
   username: string;
   email: string | null;
+  firstName: string;
+  lastName: string;
   role: "user" | "admin";
   disabled: boolean;
+  /** How the user last signed in: "local" (password) or a provider's name; null before any sign-in. */
+  lastSignInProvider: string | null;
   createdAt: Date;
   avatarUrl: string | null;
   bannerUrl: string | null;
@@ -24,6 +31,10 @@ export interface ProfileRecord {
   xp: number;
   streak: Streak;
   referralCode: string;
+  /** Whether the user redeemed someone's referral code. */
+  referred: boolean;
+  followersCount: number;
+  followingCount: number;
   /** OAuth providers joined to the account, by name. */
   providers: string[];
 }
@@ -36,6 +47,13 @@ export interface ProfileChanges {
   timezone?: string;
   /** Keys to set; null or "" removes a key. */
   links?: Record<string, string | null>;
+  /** A rename: the same rules as a new username. */
+  username?: string;
+  firstName?: string;
+  lastName?: string;
+  /** Uploaded images, as their bytes. */
+  avatar?: Uint8Array;
+  banner?: Uint8Array;
 }
 
 /** One row of the profile read: users and profiles joined, links still JSON text. */
@@ -43,8 +61,11 @@ interface Row {
   id: number;
   username: string;
   email: string | null;
+  first_name: string;
+  last_name: string;
   role: "user" | "admin";
   disabled: number;
+  last_sign_in_provider: string | null;
   created_at: number;
   avatar_url: string | null;
   banner_url: string | null;
@@ -57,13 +78,17 @@ interface Row {
   streak_freezes: number;
   last_check_in: string | null;
   referral_code: string;
+  referred_by_user_id: number | null;
+  followers_count: number;
+  following_count: number;
   providers: string | null;
 }
 
 const PROFILE_SELECT = `
-  SELECT u.id, u.username, u.email, u.role, u.disabled, u.created_at,
+  SELECT u.id, u.username, u.email, u.first_name, u.last_name, u.role, u.disabled, u.last_sign_in_provider, u.created_at,
          p.avatar_url, p.banner_url, p.bio, p.timezone, p.links, p.xp, p.current_streak,
-         p.longest_streak, p.streak_freezes, p.last_check_in, p.referral_code,
+         p.longest_streak, p.streak_freezes, p.last_check_in, p.referral_code, p.referred_by_user_id,
+         p.followers_count, p.following_count,
          (SELECT group_concat(provider) FROM (SELECT DISTINCT provider FROM identities WHERE user_id = u.id ORDER BY provider)) AS providers
   FROM users u JOIN profiles p ON p.user_id = u.id`;
 
@@ -72,8 +97,11 @@ function recordOf(row: Row): ProfileRecord {
     id: row.id,
     username: row.username,
     email: row.email,
+    firstName: row.first_name,
+    lastName: row.last_name,
     role: row.role,
     disabled: row.disabled !== 0,
+    lastSignInProvider: row.last_sign_in_provider,
     createdAt: new Date(row.created_at),
     avatarUrl: row.avatar_url,
     bannerUrl: row.banner_url,
@@ -83,6 +111,9 @@ function recordOf(row: Row): ProfileRecord {
     xp: row.xp,
     streak: { current: row.current_streak, longest: row.longest_streak, freezes: row.streak_freezes, lastCheckIn: row.last_check_in },
     referralCode: row.referral_code,
+    referred: row.referred_by_user_id !== null,
+    followersCount: row.followers_count,
+    followingCount: row.following_count,
     providers: row.providers ? row.providers.split(",") : [],
   };
 }
@@ -96,10 +127,19 @@ export class ProfileService {
   // connection, so inside a caller's transaction too.
   readonly #byId: Statement<Row, [number]>;
   readonly #byUsername: Statement<Row, [string]>;
+  readonly #newest: Statement<Row, [number, number]>;
 
-  constructor(private readonly deps: { db: Db; sqlite: Database; clock: Clock }) {
+  constructor(private readonly deps: { db: Db; sqlite: Database; clock: Clock; users: UserService; media: MediaStore }) {
     this.#byId = deps.sqlite.prepare<Row, [number]>(`${PROFILE_SELECT} WHERE u.id = ?`);
     this.#byUsername = deps.sqlite.prepare<Row, [string]>(`${PROFILE_SELECT} WHERE lower(u.username) = ?`);
+    this.#newest = deps.sqlite.prepare<Row, [number, number]>(`${PROFILE_SELECT} WHERE u.deleted_at IS NULL AND u.id < ? ORDER BY u.id DESC LIMIT ?`);
+  }
+
+  /** Every account, newest first (deleted ones left out), in pages of at most 100: for admins. */
+  newest(options: { limit?: number; cursor?: string }): Page<ProfileRecord> {
+    const limit = Math.min(100, Math.max(1, options.limit ?? 100));
+    const before = idCursor(options.cursor) ?? Number.MAX_SAFE_INTEGER;
+    return toPage(this.#newest.all(before, limit + 1), limit, recordOf, (last) => last.id);
   }
 
   /** A user's profile by id (disabled or not: the owner and admins see it); `user_not_found` otherwise. */
@@ -119,11 +159,15 @@ export class ProfileService {
   /**
    * Edits the owner's profile. Every field is checked before anything is written: http(s) URLs
    * only, a bio of at most 500 characters, an IANA time zone, known link keys with URLs or
-   * handles. One problem anywhere and nothing changes (`validation_failed` with every problem).
+   * handles, names of at most 150 characters, a rename by the sign-up rules (`username_taken`
+   * when someone has it), images that are PNG, JPEG, WebP or GIF by their bytes. One problem
+   * anywhere and nothing changes (`validation_failed` with every problem). New images are stored
+   * before the write and the ones they replace removed after it.
    */
   update(userId: number, input: ProfileChanges): ProfileRecord {
     const problems: FieldError[] = [];
     const changes: Partial<typeof profiles.$inferInsert> = {};
+    const userChanges: Partial<typeof users.$inferInsert> = {};
     for (const [field, column, path] of [["avatarUrl", "avatarUrl", "/avatar_url"], ["bannerUrl", "bannerUrl", "/banner_url"]] as const) {
       const value = input[field];
       if (value === undefined) continue;
@@ -141,43 +185,87 @@ export class ProfileService {
       if (zone === null) problems.push({ path: "/timezone", message: "must be an IANA time zone such as Europe/Paris" });
       else changes.timezone = zone;
     }
-    let linkChanges: Record<string, string | null> | undefined;
-    if (input.links !== undefined) {
-      linkChanges = {};
-      for (const [key, raw] of Object.entries(input.links)) {
-        if (!(LINK_KEYS as readonly string[]).includes(key)) {
-          problems.push({ path: `/links/${key}`, message: `unknown link; known: ${LINK_KEYS.join(", ")}` });
-          continue;
-        }
-        const text = raw?.trim() ?? "";
-        if (text === "") {
-          linkChanges[key] = null;
-          continue;
-        }
-        const url = httpUrl(text);
-        if (url) linkChanges[key] = url;
-        else if (key !== "website" && HANDLE.test(text)) linkChanges[key] = text.replace(/^@/, "");
-        else problems.push({ path: `/links/${key}`, message: key === "website" ? "must be an http(s) URL" : "must be an http(s) URL or a handle" });
+    for (const [field, path] of [["firstName", "/first_name"], ["lastName", "/last_name"]] as const) {
+      const value = input[field]?.trim();
+      if (value === undefined) continue;
+      if ([...value].length > MAX_NAME_LENGTH) problems.push({ path, message: `must be at most ${MAX_NAME_LENGTH} characters` });
+      userChanges[field] = value;
+    }
+    if (input.username !== undefined) {
+      const problem = usernameProblem(input.username.trim());
+      if (problem) problems.push(problem);
+      else userChanges.username = input.username.trim();
+    }
+    const linkChanges = input.links === undefined ? undefined : this.#linkChanges(input.links, problems);
+    const images: [MediaFolder, Uint8Array, "avatarUrl" | "bannerUrl"][] = [];
+    for (const [field, folder, column] of [["avatar", "avatars", "avatarUrl"], ["banner", "banners", "bannerUrl"]] as const) {
+      const bytes = input[field];
+      if (bytes === undefined) continue;
+      try {
+        this.deps.media.check(bytes, `/${field}`);
+        images.push([folder, bytes, column]);
+      } catch (error) {
+        problems.push(...((error as AppError).extra.errors ?? []));
       }
     }
     if (problems.length > 0) throw new AppError("validation", "validation_failed", "The profile update is invalid", { errors: problems });
 
-    return writeTransaction(this.deps.db, (tx) => {
-      if (linkChanges) {
-        const current = tx.select({ links: profiles.links }).from(profiles).where(eq(profiles.userId, userId)).get();
-        if (!current) throw noSuchUser();
-        const links: Record<string, string> = { ...current.links };
-        for (const [key, value] of Object.entries(linkChanges)) {
-          if (value === null) delete links[key];
-          else links[key] = value;
-        }
-        changes.links = links;
-      }
-      tx.update(profiles)
-        .set({ ...changes, updatedAt: this.deps.clock.now() })
-        .where(eq(profiles.userId, userId))
-        .run();
-      return this.byId(userId);
+    const stored = images.map(([folder, bytes, column]) => {
+      const url = this.deps.media.save(folder, bytes);
+      changes[column] = url;
+      return url;
     });
+    let replaced: (string | null)[] = [];
+    try {
+      const record = writeTransaction(this.deps.db, (tx) => {
+        const current = tx.select().from(profiles).where(eq(profiles.userId, userId)).get();
+        if (!current) throw noSuchUser();
+        if (userChanges.username !== undefined) {
+          const holder = this.deps.users.findByUsername(userChanges.username, tx);
+          if (holder && holder.id !== userId) throw new AppError("conflict", "username_taken", `The username "${userChanges.username}" is taken`);
+        }
+        if (linkChanges) {
+          const links: Record<string, string> = { ...current.links };
+          for (const [key, value] of Object.entries(linkChanges)) {
+            if (value === null) delete links[key];
+            else links[key] = value;
+          }
+          changes.links = links;
+        }
+        const now = this.deps.clock.now();
+        tx.update(profiles).set({ ...changes, updatedAt: now }).where(eq(profiles.userId, userId)).run();
+        if (Object.keys(userChanges).length > 0) tx.update(users).set({ ...userChanges, updatedAt: now }).where(eq(users.id, userId)).run();
+        replaced = [
+          changes.avatarUrl !== undefined ? current.avatarUrl : null,
+          changes.bannerUrl !== undefined ? current.bannerUrl : null,
+        ];
+        return this.byId(userId);
+      });
+      for (const url of replaced) if (url !== record.avatarUrl && url !== record.bannerUrl) this.deps.media.remove(url);
+      return record;
+    } catch (error) {
+      for (const url of stored) this.deps.media.remove(url);
+      throw error;
+    }
+  }
+
+  #linkChanges(input: Record<string, string | null>, problems: FieldError[]): Record<string, string | null> {
+    const changes: Record<string, string | null> = {};
+    for (const [key, raw] of Object.entries(input)) {
+      if (!(LINK_KEYS as readonly string[]).includes(key)) {
+        problems.push({ path: `/links/${key}`, message: `unknown link; known: ${LINK_KEYS.join(", ")}` });
+        continue;
+      }
+      const text = raw?.trim() ?? "";
+      if (text === "") {
+        changes[key] = null;
+        continue;
+      }
+      const url = httpUrl(text);
+      if (url) changes[key] = url;
+      else if (key !== "website" && HANDLE.test(text)) changes[key] = text.replace(/^@/, "");
+      else problems.push({ path: `/links/${key}`, message: key === "website" ? "must be an http(s) URL" : "must be an http(s) URL or a handle" });
+    }
+    return changes;
   }
 }

@@ -42,11 +42,13 @@ export class ReferralService {
     return writeTransaction(this.deps.db, (tx) => {
       const normalized = code.trim().toUpperCase();
       const owner = tx
-        .select({ userId: profiles.userId, referredBy: profiles.referredByUserId })
+        .select({ userId: profiles.userId, referredBy: profiles.referredByUserId, disabled: users.disabled })
         .from(profiles)
+        .innerJoin(users, eq(users.id, profiles.userId))
         .where(eq(profiles.referralCode, normalized))
         .get();
-      if (!owner) throw new AppError("not_found", "referral_code_not_found", "No such referral code");
+      // A disabled (or deleted) account's code earns nobody anything.
+      if (!owner || owner.disabled) throw new AppError("not_found", "referral_code_not_found", "No such referral code");
       if (owner.userId === userId) throw new AppError("validation", "own_referral_code", "You cannot redeem your own referral code");
       const me = tx.select({ referredBy: profiles.referredByUserId }).from(profiles).where(eq(profiles.userId, userId)).get();
       if (!me) throw new AppError("not_found", "user_not_found", "No such user");

@@ -47,6 +47,8 @@ export function usernameBase(login: string): string {
 /** The social links a profile may carry. */
 export const LINK_KEYS = ["github", "gitlab", "linkedin", "leetcode", "codeforces", "codechef", "hackerrank", "twitter", "website"] as const;
 export const MAX_BIO_LENGTH = 500;
+/** first_name and last_name, as the original service allowed. */
+export const MAX_NAME_LENGTH = 150;
 const MAX_URL_LENGTH = 2048;
 /** A handle on a site (`ada_l`, `@ada.l`): what a link may be instead of a URL, except a website. */
 export const HANDLE = /^@?[A-Za-z0-9_.-]{1,100}$/;
@@ -58,6 +60,26 @@ export function httpUrl(text: string): string | null {
     const url = new URL(text);
     if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username || url.password || !url.hostname) return null;
     return url.href;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The handle a link holds: itself when it is a handle, the first path segment of a URL on the
+ * site's own host (`https://github.com/ada` → `ada`), else null. What the original web client
+ * shows as `github_username` / `leetcode_username`.
+ */
+export function handleOf(site: "github" | "leetcode", link: string | undefined): string | null {
+  if (!link) return null;
+  if (HANDLE.test(link)) return link;
+  try {
+    const url = new URL(link);
+    const host = site === "github" ? "github.com" : "leetcode.com";
+    if (url.hostname !== host && url.hostname !== `www.${host}`) return null;
+    const segments = url.pathname.split("/").filter(Boolean);
+    const name = site === "leetcode" && segments[0] === "u" ? segments[1] : segments[0];
+    return name && HANDLE.test(name) ? name : null;
   } catch {
     return null;
   }

@@ -1,4 +1,4 @@
-import { asc, desc, eq, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, or, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import { type Db, type Tx, writeTransaction } from "../db/client.ts";
 import { identities, profiles, refreshTokens, users } from "../db/schema.ts";
@@ -33,6 +33,8 @@ export interface NewUser {
   role?: "user" | "admin";
   avatarUrl?: string | null;
   identity?: NewIdentity;
+  /** How the user signed in on creation ("local" or a provider); null when an admin made the account. */
+  lastSignInProvider?: string | null;
 }
 
 /** Crockford base32 without I, L, O, U: nothing to misread when a code is typed from a screen. */
@@ -92,6 +94,7 @@ export class UserService {
           emailVerified: email !== null && input.emailVerified === true,
           passwordHash: input.passwordHash ?? null,
           role: input.role ?? "user",
+          lastSignInProvider: input.lastSignInProvider ?? null,
           createdAt: now,
           updatedAt: now,
         })
@@ -104,6 +107,11 @@ export class UserService {
       return user;
     };
     return tx ? work(tx) : writeTransaction(this.deps.db, work);
+  }
+
+  /** Notes how a user signed in last ("local" or a provider): the original web client shows it. */
+  markSignIn(tx: Tx, userId: number, provider: string): void {
+    tx.update(users).set({ lastSignInProvider: provider }).where(eq(users.id, userId)).run();
   }
 
   /** Ties an OAuth identity to a user (inside the caller's transaction). */
@@ -152,7 +160,12 @@ export class UserService {
       .select({ user: users, profile: profiles })
       .from(users)
       .innerJoin(profiles, eq(profiles.userId, users.id))
-      .where(pattern ? or(sql`lower(${users.username}) LIKE ${pattern} ESCAPE '\\'`, sql`lower(${users.email}) LIKE ${pattern} ESCAPE '\\'`) : undefined)
+      .where(
+        and(
+          isNull(users.deletedAt),
+          pattern ? or(sql`lower(${users.username}) LIKE ${pattern} ESCAPE '\\'`, sql`lower(${users.email}) LIKE ${pattern} ESCAPE '\\'`) : undefined,
+        ),
+      )
       .orderBy(...order)
       .limit(Math.max(1, Math.min(options.limit ?? 50, 100_000)))
       .all();

@@ -238,7 +238,7 @@ describe("refresh tokens", () => {
     const { body } = await register(s);
     const rotated = await call(s.app, "POST", "/api/auth/refresh/", { json: { refresh_token: body.refresh_token } });
     expect(rotated.status).toBe(200);
-    expect(Object.keys(rotated.body).sort()).toEqual(["access_token", "expires_in", "refresh_token", "token_type"]);
+    expect(Object.keys(rotated.body).sort()).toEqual(["access_token", "expires_in", "refresh_token", "token_type", "user"]);
     expect(rotated.body.refresh_token).not.toBe(body.refresh_token);
     expect(s.ctx.services.auth.authenticate(rotated.body.access_token).username).toBe("Ada");
     const next = await call(s.app, "POST", "/api/auth/refresh/", { json: { refresh_token: rotated.body.refresh_token } });

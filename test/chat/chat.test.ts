@@ -25,7 +25,7 @@ async function setup(chat: Partial<HubOptions> = {}) {
   }
   const join = async (who: string) => {
     const client = await WsClient.connect(`${server.wsBase}/ws/chat/?token=${people[who]!.token}`);
-    await client.next((frame) => frame.type === "history");
+    await client.next((frame) => frame.type === "history_end");
     return client;
   };
   return { ...test, app, server, people, join };
@@ -47,18 +47,21 @@ describe("connecting", () => {
     const s = await setup();
     const client = await WsClient.connect(`${s.server.wsBase}/ws/chat/`, ["bearer", s.people.ada!.token]);
     expect(client.socket.protocol).toBe("bearer");
-    expect((await client.next()).type).toBe("history");
+    expect((await client.next()).type).toBe("history_end");
   });
 
   test("history: the last 50 messages, oldest first", async () => {
     const s = await setup();
     for (let i = 1; i <= 60; i++) s.ctx.services.chat.post(s.people.grace!.id, `message ${i}`);
     const client = await WsClient.connect(`${s.server.wsBase}/ws/chat/?token=${s.people.ada!.token}`);
-    const history = await client.next();
-    expect(history.type).toBe("history");
-    expect(history.messages.length).toBe(50);
-    expect(history.messages[0].message).toBe("message 11");
-    expect(history.messages[49]).toMatchObject({ message: "message 60", username: "grace", user_id: s.people.grace!.id, avatar_url: "https://img.example/grace.png" });
+    // One chat_message frame per message, as the original web client reads them, then history_end.
+    const end = await client.next((f) => f.type === "history_end");
+    const history = client.frames.slice(0, client.frames.indexOf(end));
+    expect(end.count).toBe(50);
+    expect(history.length).toBe(50);
+    expect(history.every((f) => f.type === "chat_message" && f.history === true)).toBe(true);
+    expect(history[0].message).toBe("message 11");
+    expect(history[49]).toMatchObject({ message: "message 60", username: "grace", user_id: s.people.grace!.id, avatar_url: "https://img.example/grace.png" });
   });
 
   test("user_count goes to everyone on every join and leave, counting distinct users", async () => {
@@ -181,8 +184,8 @@ describe("messages", () => {
     grace.send({ message: "while you were away" });
     await grace.next((f) => f.type === "chat_message");
     const back = await WsClient.connect(`${s.server.wsBase}/ws/chat/?token=${s.people.ada!.token}`);
-    const history = await back.next((f) => f.type === "history");
-    expect(history.messages.at(-1).message).toBe("while you were away");
+    const end = await back.next((f) => f.type === "history_end");
+    expect(back.frames[back.frames.indexOf(end) - 1]).toMatchObject({ type: "chat_message", history: true, message: "while you were away" });
   });
 
   test("a disabled user's sockets are closed (1008), by the sweep or on their next message", async () => {

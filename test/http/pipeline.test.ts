@@ -214,7 +214,7 @@ describe("request ids and the access log", () => {
 describe("security headers", () => {
   test("API answers forbid sniffing, framing and referrers", async () => {
     const { app } = setup();
-    for (const path of ["/healthz", "/nope"]) {
+    for (const path of ["/healthz", "/api/nope"]) {
       const { headers } = await call(app, "GET", path);
       expect(headers.get("x-content-type-options")).toBe("nosniff");
       expect(headers.get("x-frame-options")).toBe("DENY");

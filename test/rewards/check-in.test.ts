@@ -232,6 +232,12 @@ describe("GET /api/rewards/check-in/", () => {
       streak_alive: true,
       rewards: { "1": 5, "2": 10, "3": 15, "4": 20, "5": 25, "6": 30, "7": 35 },
       recent: [],
+      // The original web client's members.
+      current_streak: 0,
+      today_checkin: null,
+      recent_checkins: [],
+      daily_rewards: { "1": 5, "2": 10, "3": 15, "4": 20, "5": 25, "6": 30, "7": 35 },
+      freezes_left: 0,
     });
   });
 

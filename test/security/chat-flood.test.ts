@@ -24,7 +24,7 @@ describe("chat floods", () => {
       return check(caller);
     };
     const socket = await WsClient.connect(`${s.server.wsBase}/ws/chat/?token=${session.access_token}`);
-    await socket.next((frame) => frame.type === "history");
+    await socket.next((frame) => frame.type === "history_end");
     for (let i = 0; i < 1000; i++) socket.send(i % 2 === 0 ? "not json" : { type: "chat_message", message: "" });
     await done;
     s.clock.advance(1000);

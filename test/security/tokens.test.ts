@@ -52,7 +52,7 @@ describe("access tokens", () => {
 describe("chat sockets", () => {
   const join = async (s: Awaited<ReturnType<typeof signedIn>>, token: string) => {
     const client = await WsClient.connect(`${s.server.wsBase}/ws/chat/?token=${token}`);
-    await client.next((frame) => frame.type === "history");
+    await client.next((frame) => frame.type === "history_end");
     return client;
   };
 

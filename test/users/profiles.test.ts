@@ -23,7 +23,9 @@ describe("GET /api/profiles/user/", () => {
     const result = await me(s);
     expect(result.status).toBe(200);
     expect(Object.keys(result.body).sort()).toEqual(
-      ["avatar_url", "banner_url", "bio", "created_at", "email", "id", "level", "links", "providers", "referral_code", "role", "streak", "streak_freezes", "timezone", "username", "xp"].sort(),
+      // Ours, and the original web client's members beside them.
+      ["avatar_url", "banner_url", "bio", "created_at", "email", "id", "level", "links", "providers", "referral_code", "role", "streak", "streak_freezes", "timezone", "username", "xp",
+       "first_name", "last_name", "is_staff", "is_superuser", "is_active", "followers_count", "following_count", "profile"].sort(),
     );
     expect(result.body).toMatchObject({
       id: s.userId,
@@ -100,7 +102,10 @@ describe("PATCH /api/profiles/user/", () => {
     [{ links: { website: "ada" } }, "/links/website"],
     [{ links: { github: "has spaces in it" } }, "/links/github"],
     [{ xp: 1_000_000 }, "/xp"],
-    [{ username: "root" }, "/username"],
+    [{ username: "has space" }, "/username"],
+    [{ username: "admin" }, "/username"],
+    [{ first_name: "x".repeat(151) }, "/first_name"],
+    [{ role: "admin" }, "/role"],
   ] as [Record<string, unknown>, string][])("%p → 400 at %s and nothing changes", async (spec, path) => {
     const body = spec.bio === "501 characters" ? { bio: "x".repeat(501) } : spec.bio === "501 unicorns" ? { bio: "🦄".repeat(501) } : spec;
     const s = await setup();
@@ -131,7 +136,11 @@ describe("GET /api/profiles/{username}/", () => {
     await patch(s, { bio: "hello", timezone: "Europe/Paris" });
     const result = await call(s.app, "GET", "/api/profiles/aDa/");
     expect(result.status).toBe(200);
-    expect(Object.keys(result.body).sort()).toEqual(["avatar_url", "banner_url", "bio", "created_at", "id", "level", "links", "role", "streak", "username", "xp"].sort());
+    expect(Object.keys(result.body).sort()).toEqual(
+      ["avatar_url", "banner_url", "bio", "created_at", "id", "level", "links", "role", "streak", "username", "xp",
+       "first_name", "last_name", "is_staff", "is_superuser", "is_active", "followers_count", "following_count", "profile"].sort(),
+    );
+    expect(result.body.profile.referral_code).toBeUndefined();
     expect(result.body).toMatchObject({ username: "Ada", bio: "hello" });
     expect(result.text).not.toContain("ada@example.com");
   });
@@ -157,7 +166,7 @@ describe("POST /api/profiles/user/redeem-referral/", () => {
     const { s, grace, adaCode } = await twoUsers();
     const result = await redeem(s, grace.tokens.accessToken, adaCode.toLowerCase());
     expect(result.status).toBe(200);
-    expect(result.body).toEqual({ xp_awarded: 100, total_xp: 100, referrer: "Ada", referrer_rewarded: true });
+    expect(result.body).toEqual({ xp_awarded: 100, total_xp: 100, referrer: "Ada", referrer_rewarded: true, message: "Referral code redeemed: +100 XP", new_total_xp: 100 });
     expect(s.ctx.services.xp.balance(grace.user.id)).toBe(100);
     expect(s.ctx.services.xp.balance(s.userId)).toBe(100);
     const history = (await call(s.app, "GET", "/api/xp/history/", { token: s.token })).body.items;

@@ -1,0 +1,59 @@
+import { eq, sql } from "drizzle-orm";
+import type { Clock } from "../clock.ts";
+import { type Db, writeTransaction } from "../db/client.ts";
+import { identities, oauthStates, profiles, refreshTokens, users } from "../db/schema.ts";
+import { AppError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { MediaStore } from "../web/media-store.ts";
+import type { FollowService } from "./follow-service.ts";
+
+/** The name a deleted account's row keeps: no sign-up can choose it (a '~' is not allowed). */
+export const deletedName = (userId: number) => `~deleted-${userId}`;
+
+/** Ending an account at its owner's request. */
+export class AccountService {
+  constructor(private readonly deps: { db: Db; clock: Clock; log: Logger; follows: FollowService; media: MediaStore }) {}
+
+  /**
+   * Deletes the account: in one transaction its personal data is erased (email, names, password,
+   * bio, images, links, time zone, OAuth identities, sessions, follows) and its username freed; the
+   * row stays, disabled, so that the XP ledger and payment orders it owns are kept for accounting
+   * detached from any person, and its chat messages show as from `deleted-user`. Its images are
+   * removed from the disk after the commit.
+   */
+  delete(userId: number): void {
+    const images = writeTransaction(this.deps.db, (tx) => {
+      const user = tx.select({ id: users.id, deletedAt: users.deletedAt }).from(users).where(eq(users.id, userId)).get();
+      if (!user || user.deletedAt) throw new AppError("not_found", "user_not_found", "No such user");
+      const profile = tx.select({ avatarUrl: profiles.avatarUrl, bannerUrl: profiles.bannerUrl }).from(profiles).where(eq(profiles.userId, userId)).get();
+      const now = this.deps.clock.now();
+      this.deps.follows.removeAll(tx, userId);
+      tx.delete(identities).where(eq(identities.userId, userId)).run();
+      tx.delete(refreshTokens).where(eq(refreshTokens.userId, userId)).run();
+      tx.delete(oauthStates).where(eq(oauthStates.linkUserId, userId)).run();
+      tx.update(users)
+        .set({
+          username: deletedName(userId),
+          email: null,
+          emailVerified: false,
+          passwordHash: null,
+          firstName: "",
+          lastName: "",
+          role: "user",
+          disabled: true,
+          lastSignInProvider: null,
+          deletedAt: now,
+          updatedAt: now,
+        })
+        .where(eq(users.id, userId))
+        .run();
+      tx.update(profiles)
+        .set({ avatarUrl: null, bannerUrl: null, bio: "", links: sql`'{}'`, timezone: "UTC", updatedAt: now })
+        .where(eq(profiles.userId, userId))
+        .run();
+      return [profile?.avatarUrl ?? null, profile?.bannerUrl ?? null];
+    });
+    for (const url of images) this.deps.media.remove(url);
+    this.deps.log.info("account deleted", { user_id: userId });
+  }
+}
