@@ -43,7 +43,7 @@ export function createApp(ctx: AppContext) {
   })
     // Profile edits also come as multipart with two images (the original web client's way).
     .use(httpEdge(config, log, { paths: PROFILE_UPLOAD_PATHS, maxBytes: 2 * config.maxUploadBytes + 64 * 1024 }))
-    .use(docs({ publicUrl: config.publicUrl, chatProtocol: chatProtocol(config.chatRate), routes: () => built.app?.routes ?? [] }))
+    .use(docs({ publicUrl: config.publicUrl, chatProtocol: chatProtocol(config.chatRate), routes: () => built.app?.routes ?? [], multipartPaths: PROFILE_UPLOAD_PATHS }))
     .use(healthRoutes(services.health))
     .use(authRoutes({ auth: services.auth, oauth: services.oauth, accounts: services.accounts, guard, clientAddress, publicUrl: config.publicUrl }))
     .use(

@@ -120,6 +120,13 @@ describe("loadConfig", () => {
     [{ COC_DISCORD_BASE_URL: "discord" }, "COC_DISCORD_BASE_URL", "absolute URL"],
     [{ COC_RAZORPAY_BASE_URL: "https://user:pw@api.razorpay.com" }, "COC_RAZORPAY_BASE_URL", "credentials"],
     [{ COC_HOST: "my host" }, "COC_HOST", "host"],
+    [{ COC_OAUTH_REDIRECT_URIS: "https://{provider}.example.com/cb" }, "COC_OAUTH_REDIRECT_URIS", "only in the path"],
+    [{ COC_PUBLIC_URL: "coc.example.com" }, "COC_PUBLIC_URL", "absolute URL"],
+    [{ COC_PUBLIC_URL: "https://coc.example.com/?x=1" }, "COC_PUBLIC_URL", "query"],
+    [{ COC_REGISTRATIONS_PER_ADDRESS: "ten per hour" }, "COC_REGISTRATIONS_PER_ADDRESS", "10/1h"],
+    [{ COC_OAUTH_STARTS_PER_ADDRESS: "0/10m" }, "COC_OAUTH_STARTS_PER_ADDRESS", "10/1h"],
+    [{ COC_REFERRAL_DAILY_CAP: "-1" }, "COC_REFERRAL_DAILY_CAP", "whole number"],
+    [{ COC_MAX_UPLOAD_BYTES: "10" }, "COC_MAX_UPLOAD_BYTES", "at least 1024"],
   ] as [Record<string, string>, string, string][])("%p is refused, naming %s", (env, variable, hint) => {
     const error = configError(env);
     expect(error.variable).toBe(variable);
@@ -154,6 +161,28 @@ describe("loadConfig", () => {
     ] as [Record<string, string>, string][]) {
       expect(configError(env).variable).toBe(variable);
     }
+  });
+
+  test("settings added since the first release: their defaults and their readings", () => {
+    const defaults = loadConfig({});
+    expect(defaults.publicUrl).toBeNull();
+    expect(defaults.registrationsPerAddress).toEqual({ limit: 10, windowMs: 3_600_000 });
+    expect(defaults.oauthStartsPerAddress).toEqual({ limit: 60, windowMs: 600_000 });
+    expect(defaults.referralDailyCap).toBe(10);
+    expect(defaults.maxUploadBytes).toBe(2 * 1024 * 1024);
+    expect(defaults.webRoot).toBeNull();
+    const custom = loadConfig({
+      COC_PUBLIC_URL: "https://coc.example.com/",
+      COC_REGISTRATIONS_PER_ADDRESS: "3/30m",
+      COC_OAUTH_STARTS_PER_ADDRESS: "5/1m",
+      COC_REFERRAL_DAILY_CAP: "0",
+      COC_OAUTH_REDIRECT_URIS: "https://coc.example.com/auth/{provider}/callback, https://app.example.com/cb",
+    });
+    expect(custom.publicUrl).toBe("https://coc.example.com");
+    expect(custom.registrationsPerAddress).toEqual({ limit: 3, windowMs: 1_800_000 });
+    expect(custom.oauthStartsPerAddress).toEqual({ limit: 5, windowMs: 60_000 });
+    expect(custom.referralDailyCap).toBe(0);
+    expect(custom.oauthRedirectUris).toEqual(["https://coc.example.com/auth/{provider}/callback", "https://app.example.com/cb"]);
   });
 
   test("blank variables count as unset", () => {

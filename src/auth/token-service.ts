@@ -64,6 +64,7 @@ export class TokenService {
         username: users.username,
         role: users.role,
         disabled: users.disabled,
+        deleted: sql<number>`${users.deletedAt} IS NOT NULL`,
         sessionLive: sql<number>`(${sid} IS NULL OR EXISTS (SELECT 1 FROM ${refreshTokens} WHERE ${refreshTokens.familyId} = ${sid} AND ${refreshTokens.revokedAt} IS NULL))`,
       })
       .from(users)
@@ -147,7 +148,7 @@ export class TokenService {
   userOf(claims: AccessClaims): TokenUser {
     const id = Number(claims.sub);
     const user = Number.isSafeInteger(id) ? this.#findUser.get({ id, sid: claims.sid ?? null }) : undefined;
-    if (!user) throw new AppError("unauthorized", "invalid_token", "The access token is not valid");
+    if (!user || user.deleted) throw new AppError("unauthorized", "invalid_token", "The access token is not valid");
     if (user.disabled) throw accountDisabled();
     if (!user.sessionLive) throw new AppError("unauthorized", "session_ended", "This session has been signed out; sign in again");
     return { id: user.id, username: user.username, role: user.role, session: claims.sid ?? null, expiresAt: new Date(claims.exp * 1000) };
@@ -160,7 +161,7 @@ export class TokenService {
   refusal(user: TokenUser): string | null {
     if (user.expiresAt.getTime() <= this.deps.clock.now().getTime()) return "access token expired";
     const row = this.#findUser.get({ id: user.id, sid: user.session });
-    if (!row) return "account deleted";
+    if (!row || row.deleted) return "account deleted";
     if (row.disabled) return "account disabled";
     if (!row.sessionLive) return "signed out";
     return null;

@@ -85,7 +85,9 @@ export function jsonBodies(maxBodyBytes: number, requests: RequestLog, uploads: 
         const bytes = await readLimited(request, limit);
         if (type === MULTIPART && limit === uploads.maxBytes) {
           try {
-            return formMembers(await new Response(bytes, { headers: { "content-type": contentType! } }).formData());
+            // The full header: Elysia's contentType has lost the boundary.
+            const header = request.headers.get("content-type") ?? "";
+            return formMembers(await new Response(bytes, { headers: { "content-type": header } }).formData());
           } catch {
             throw new AppError("validation", "malformed_multipart", "The multipart body could not be read");
           }

@@ -44,6 +44,8 @@ export interface DocsOptions {
   chatProtocol: string;
   /** The app's routes, read when the document is first asked for. */
   routes: () => readonly DocumentedRoute[];
+  /** Paths whose bodies may also be multipart/form-data. */
+  multipartPaths: readonly string[];
 }
 
 const EDGE_REFUSALS = {
@@ -71,7 +73,9 @@ export function polishDocument(raw: Json, options: DocsOptions): Json {
       operation.security ??= [];
       const body = bodies.get(`${method} ${path}`);
       if (operation.requestBody && body !== undefined && Object.keys(operation.requestBody.content ?? {}).length === 0) {
-        operation.requestBody.content = { "application/json": { schema: JSON.parse(JSON.stringify(body)) } };
+        const schema = JSON.parse(JSON.stringify(body));
+        operation.requestBody.content = { "application/json": { schema } };
+        if (options.multipartPaths.includes(path)) operation.requestBody.content["multipart/form-data"] = { schema };
       }
       for (const [status, response] of Object.entries((operation.responses ?? {}) as Json)) {
         if (status === "204") delete response.content;

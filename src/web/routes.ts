@@ -23,8 +23,14 @@ export function mediaRoutes(media: MediaStore) {
   );
 }
 
-/** Names a bundler gives its output (`index-3f9a1c2b.js`, `app.8d7e6f5a.css`): their content never changes. */
-const HASHED = /[.-][A-Za-z0-9_]{8,}\.[a-z0-9]+$/;
+/**
+ * Names a bundler gives its output (`index-Bx7Kp2Qa.js`, `main.8d7e6f5a.css`): their content never
+ * changes. A hash mixes kinds of characters; a word (`my-component.js`) does not.
+ */
+function isHashed(file: string): boolean {
+  const segment = /[.-]([A-Za-z0-9_]{8,})\.[a-z0-9]+$/.exec(file)?.[1];
+  return segment !== undefined && (/\d/.test(segment) || (/[a-z]/.test(segment) && /[A-Z]/.test(segment)));
+}
 
 /**
  * Resolves a URL path to a file inside `root`, or null when it names none. Never anything outside
@@ -58,7 +64,7 @@ export function webAppRoutes(root: string) {
     if (pathKind(path) !== "web") throw new NotFoundError();
     const file = fileInside(root, path);
     if (file) {
-      const cache = file === index ? "no-store" : HASHED.test(file) ? FOREVER : "no-cache";
+      const cache = file === index ? "no-store" : isHashed(file) ? FOREVER : "no-cache";
       return new Response(Bun.file(file), { headers: { "cache-control": cache } });
     }
     if (extname(path) !== "") throw notFound(path);

@@ -274,6 +274,18 @@ describe("OAuth, beyond one provider", () => {
     expect(refused.body.code).toBe("redirect_uri_not_allowed");
   });
 
+  test("{provider} in an allowed redirect URI stands for the provider; an entry naming another provider does not fit", async () => {
+    const s = await setup(["github", "discord"], {
+      COC_OAUTH_REDIRECT_URIS: "https://app.example.com/auth/google/callback,https://app.example.com/auth/{provider}/callback",
+    });
+    const github = await start(s, "github");
+    expect(new URL(github.url).searchParams.get("redirect_uri")).toBe("https://app.example.com/auth/github/callback");
+    const explicit = await start(s, "discord", `?redirect_uri=${encodeURIComponent("https://app.example.com/auth/discord/callback")}`);
+    expect(new URL(explicit.url).searchParams.get("redirect_uri")).toBe("https://app.example.com/auth/discord/callback");
+    const foreign = await call(s.app, "GET", `/api/auth/github/?redirect_uri=${encodeURIComponent("https://app.example.com/auth/google/callback")}`);
+    expect(foreign.body.code).toBe("redirect_uri_not_allowed");
+  });
+
   test("without any allowed redirect URI, starting asks for one", async () => {
     const s = await setup(["github"], { COC_OAUTH_REDIRECT_URIS: "" });
     const result = await call(s.app, "GET", "/api/auth/github/");

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { WsClient } from "../support/ws.ts";
-import { realServer } from "./support.ts";
+import { realServer, stopServersAfterEach } from "./support.ts";
+
+stopServersAfterEach();
 
 describe("chat floods", () => {
   test("1,000 invalid frames cost a burst of answers and no database work past the rate limit", async () => {

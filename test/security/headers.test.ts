@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { FakeOAuthProvider } from "../fakes/oauth-server.ts";
 import { FakeClock } from "../support/fake-clock.ts";
-import { realServer } from "./support.ts";
+import { realServer, stopServersAfterEach } from "./support.ts";
+
+stopServersAfterEach();
 
 const fakes: FakeOAuthProvider[] = [];
 afterEach(() => {

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { realServer } from "./support.ts";
+import { realServer, stopServersAfterEach } from "./support.ts";
+
+stopServersAfterEach();
 
 const PASSWORD = "correct horse battery";
 

@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "../../src/http/json-depth.ts";
 import { builtBinary } from "../support/binary.ts";
 import { LogReader } from "../support/cli.ts";
-import { realServer } from "./support.ts";
+import { realServer, stopServersAfterEach } from "./support.ts";
+
+stopServersAfterEach();
 
 const deep = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
 

@@ -3,7 +3,9 @@ import { eq } from "drizzle-orm";
 import { identities, users } from "../../src/db/schema.ts";
 import { FakeOAuthProvider } from "../fakes/oauth-server.ts";
 import { FakeClock } from "../support/fake-clock.ts";
-import { realServer } from "./support.ts";
+import { realServer, stopServersAfterEach } from "./support.ts";
+
+stopServersAfterEach();
 
 const CALLBACK = "http://localhost:5173/oauth/callback";
 

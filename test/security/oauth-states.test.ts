@@ -2,7 +2,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { oauthStates } from "../../src/db/schema.ts";
 import { FakeOAuthProvider } from "../fakes/oauth-server.ts";
 import { FakeClock } from "../support/fake-clock.ts";
-import { realServer } from "./support.ts";
+import { realServer, stopServersAfterEach } from "./support.ts";
+
+stopServersAfterEach();
 
 const CALLBACK = "http://localhost:5173/oauth/callback";
 const fakes: FakeOAuthProvider[] = [];

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { type FakePayment, FakeRazorpay } from "../fakes/razorpay-server.ts";
-import { realServer } from "./support.ts";
+import { realServer, stopServersAfterEach } from "./support.ts";
+
+stopServersAfterEach();
 
 const fakes: FakeRazorpay[] = [];
 afterEach(() => {

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { realServer } from "./support.ts";
+import { realServer, stopServersAfterEach } from "./support.ts";
+
+stopServersAfterEach();
 
 describe("registrations", () => {
   test("are throttled per client address; a name already taken is refused without counting", async () => {

@@ -11,9 +11,16 @@ import { read, startTestServer } from "../support/http.ts";
 import { createTestContext } from "../support/test-context.ts";
 
 const running: { stop(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const server of running.splice(0)) await server.stop();
-});
+
+/**
+ * Call once at the top of each test file: stops, for that file, the servers a test started (a
+ * hook in this shared module would be registered for the first file that imports it only).
+ */
+export function stopServersAfterEach(): void {
+  afterEach(async () => {
+    for (const server of running.splice(0)) await server.stop();
+  });
+}
 
 export async function realServer(options: { env?: Record<string, string>; overrides?: ContextOverrides; clock?: FakeClock } = {}) {
   const test = createTestContext({ ...options, env: { COC_TRUSTED_PROXIES: "loopback", ...options.env } });

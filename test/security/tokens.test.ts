@@ -2,7 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { signJwt } from "../../src/auth/jwt.ts";
 import { TEST_JWT_SECRET } from "../support/test-context.ts";
 import { WsClient } from "../support/ws.ts";
-import { realServer } from "./support.ts";
+import { realServer, stopServersAfterEach } from "./support.ts";
+
+stopServersAfterEach();
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
