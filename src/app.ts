@@ -6,6 +6,7 @@ import type { AppContext } from "./context.ts";
 import { authGuard } from "./http/auth-guard.ts";
 import { clientAddressResolver } from "./http/client-address.ts";
 import { docs } from "./http/docs.ts";
+import { useStrictDateFormats } from "./http/formats.ts";
 import { healthRoutes } from "./http/health.ts";
 import { httpEdge } from "./http/pipeline.ts";
 import { paymentRoutes } from "./payments/routes.ts";
@@ -20,6 +21,7 @@ import { xpRoutes } from "./xp/routes.ts";
  * call `app.handle(request)` or start it on port 0.
  */
 export function createApp(ctx: AppContext) {
+  useStrictDateFormats();
   const { config, log, services, connections } = ctx;
   const guard = authGuard((token) => services.auth.authenticate(token));
   const clientAddress = clientAddressResolver(config.trustedProxies);

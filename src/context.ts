@@ -92,7 +92,8 @@ export interface ContextOverrides {
  */
 export function createContext(config: Config, overrides: ContextOverrides = {}): AppContext {
   const clock = overrides.clock ?? systemClock;
-  const log = overrides.log ?? createLogger({ level: config.logLevel, clock });
+  // The server's log: lines held back for up to 100 ms and written together (errors at once).
+  const log = overrides.log ?? createLogger({ level: config.logLevel, clock, bufferMs: 100 });
   const jwtSecret = resolveJwtSecret(config.jwtSecret, config.dataDir);
   const database = openDatabase(config.database);
   try {
@@ -112,12 +113,15 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   };
   const users = new UserService({ db, clock });
   const media = new MediaStore(join(config.dataDir, "media"), config.maxUploadBytes);
-  const profiles = new ProfileService({ db, sqlite: database.sqlite, clock, users, media });
+  const { snapshot } = database;
+  const profiles = new ProfileService({ db, sqlite: database.sqlite, snapshot, clock, users, media });
   const follows = new FollowService({ db, sqlite: database.sqlite, clock, users });
-  const xp = new XpService({ db, clock });
+  const xp = new XpService({ db, sqlite: database.sqlite, snapshot, clock });
   const passwords = new PasswordHasher(overrides.passwordCost);
   const tokens = new TokenService({
     db,
+    sqlite: database.sqlite,
+    snapshot,
     clock,
     secret: jwtSecret,
     accessTtlSeconds: config.accessTtlSeconds,
@@ -132,8 +136,8 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     media,
     xp,
     referrals: new ReferralService({ db, clock, xp, dailyCap: config.referralDailyCap }),
-    rewards: new RewardsService({ db, clock, xp, config: config.rewards }),
-    payments: new PaymentService({ db, clock, log, xp, packages: config.packages, gateway: providers.razorpay }),
+    rewards: new RewardsService({ db, sqlite: database.sqlite, snapshot, clock, xp, config: config.rewards }),
+    payments: new PaymentService({ db, sqlite: database.sqlite, snapshot, clock, log, xp, packages: config.packages, gateway: providers.razorpay }),
     chat,
     chatHub: new ChatHub({
       chat,

@@ -82,6 +82,7 @@ export function startServer(ctx: AppContext, app: AnyElysia, listen: { port: num
         clearTimeout(timer);
         ctx.close();
         ctx.log.info("stopped");
+        ctx.log.flush();
       })();
       return stopping;
     },

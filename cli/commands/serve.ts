@@ -41,7 +41,10 @@ export function serveCommand(program: Command, io: CliIO, running: () => void): 
       stopOnSignals({
         source: io.signals,
         stop: () => server.stop(),
-        exit: io.exit,
+        exit: (code) => {
+          ctx.log.flush();
+          io.exit(code);
+        },
         onSignal: (signal, second) =>
           ctx.log.info(second ? "second signal: exiting now" : "signal received", { signal }),
       });

@@ -1,6 +1,7 @@
-import { and, eq, isNull, lt, sql } from "drizzle-orm";
+import type { Database, Statement } from "bun:sqlite";
+import { and, eq, isNull, lt } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import { type Db, type Tx, writeTransaction } from "../db/client.ts";
+import { type Db, type ReadSnapshot, type Tx, writeTransaction } from "../db/client.ts";
 import { refreshTokens, users } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import { sha256Hex } from "../hash.ts";
@@ -43,33 +44,38 @@ const invalidRefresh = () => new AppError("unauthorized", "invalid_refresh_token
  * Access tokens (short JWTs) and refresh tokens (random, stored only as SHA-256, rotated on use,
  * grouped in families so that a stolen, already-used token revokes everything issued after it).
  */
+/** The row every authenticated request reads (see TokenService#standing). */
+interface Standing {
+  id: number;
+  username: string;
+  role: "user" | "admin";
+  disabled: number;
+  deleted: number;
+  session_live: number;
+}
+
 export class TokenService {
-  readonly #findUser;
+  // Every authenticated request reads its user and whether its session still stands: one raw
+  // prepared statement (drizzle's mapping of it cost as much as the read). A token that names no
+  // session (issued before sessions were named) has none to end.
+  readonly #standing: Statement<Standing, [number, string | null]>;
 
   constructor(
     private readonly deps: {
       db: Db;
+      sqlite: Database;
+      snapshot: ReadSnapshot;
       clock: Clock;
       secret: string;
       accessTtlSeconds: number;
       refreshTtlSeconds: number;
     },
   ) {
-    // Every authenticated request reads its user and whether its session still stands: one
-    // prepared read. A token that names no session (issued before sessions were named) has none to end.
-    const sid = sql.placeholder("sid");
-    this.#findUser = deps.db
-      .select({
-        id: users.id,
-        username: users.username,
-        role: users.role,
-        disabled: users.disabled,
-        deleted: sql<number>`${users.deletedAt} IS NOT NULL`,
-        sessionLive: sql<number>`(${sid} IS NULL OR EXISTS (SELECT 1 FROM ${refreshTokens} WHERE ${refreshTokens.familyId} = ${sid} AND ${refreshTokens.revokedAt} IS NULL))`,
-      })
-      .from(users)
-      .where(eq(users.id, sql.placeholder("id")))
-      .prepare();
+    this.#standing = deps.sqlite.prepare<Standing, [number, string | null]>(
+      `SELECT id, username, role, disabled, deleted_at IS NOT NULL AS deleted,
+              (?2 IS NULL OR EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = ?2 AND revoked_at IS NULL)) AS session_live
+       FROM users WHERE id = ?1`,
+    );
   }
 
   /** Starts a new family: one access token and the first refresh token of the family. */
@@ -147,10 +153,11 @@ export class TokenService {
    */
   userOf(claims: AccessClaims): TokenUser {
     const id = Number(claims.sub);
-    const user = Number.isSafeInteger(id) ? this.#findUser.get({ id, sid: claims.sid ?? null }) : undefined;
+    this.deps.snapshot.enter();
+    const user = Number.isSafeInteger(id) ? this.#standing.get(id, claims.sid ?? null) : null;
     if (!user || user.deleted) throw new AppError("unauthorized", "invalid_token", "The access token is not valid");
     if (user.disabled) throw accountDisabled();
-    if (!user.sessionLive) throw new AppError("unauthorized", "session_ended", "This session has been signed out; sign in again");
+    if (!user.session_live) throw new AppError("unauthorized", "session_ended", "This session has been signed out; sign in again");
     return { id: user.id, username: user.username, role: user.role, session: claims.sid ?? null, expiresAt: new Date(claims.exp * 1000) };
   }
 
@@ -160,10 +167,10 @@ export class TokenService {
    */
   refusal(user: TokenUser): string | null {
     if (user.expiresAt.getTime() <= this.deps.clock.now().getTime()) return "access token expired";
-    const row = this.#findUser.get({ id: user.id, sid: user.session });
+    const row = this.#standing.get(user.id, user.session);
     if (!row || row.deleted) return "account deleted";
     if (row.disabled) return "account disabled";
-    if (!row.sessionLive) return "signed out";
+    if (!row.session_live) return "signed out";
     return null;
   }
 

@@ -12,7 +12,47 @@ export interface OpenDatabase {
   /** The raw handle: PRAGMAs, migrations, backups. Services use `db`. */
   sqlite: Database;
   db: Db;
+  /** One read transaction for the reads of the current task (see ReadSnapshot). */
+  snapshot: ReadSnapshot;
   close(): void;
+}
+
+const SNAPSHOT = Symbol("coc.readSnapshot");
+
+/**
+ * The reads of one turn of the event loop (every request whose synchronous part runs in it: the
+ * guard's and the routes' reads) in one read transaction, ended when the turn is over
+ * (setImmediate). A statement outside a transaction takes and releases SQLite's shared lock —
+ * two fcntl and an fstat, ~8 µs of CPU here against ~2 µs for the read itself; inside one, the
+ * lock is taken once for all. What it reads is committed data no older than the turn. A write on
+ * this connection ends the snapshot first, so later reads see it.
+ */
+export class ReadSnapshot {
+  #open = false;
+
+  constructor(private readonly sqlite: Database) {
+    (sqlite as Database & { [SNAPSHOT]?: ReadSnapshot })[SNAPSHOT] = this;
+  }
+
+  /** Opens the snapshot unless one (or a write transaction) is open. */
+  enter(): void {
+    if (this.#open || this.sqlite.inTransaction) return;
+    this.sqlite.run("BEGIN");
+    this.#open = true;
+    setImmediate(() => this.end());
+  }
+
+  /** Ends the snapshot, if one is open. */
+  end(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    if (this.sqlite.inTransaction) this.sqlite.run("COMMIT");
+  }
+}
+
+/** Ends the snapshot open on `sqlite`, before a write takes the write lock. */
+function endSnapshot(sqlite: Database): void {
+  (sqlite as Database & { [SNAPSHOT]?: ReadSnapshot })[SNAPSHOT]?.end();
 }
 
 /** How long a writer waits for another process's write lock before SQLITE_BUSY. */
@@ -35,13 +75,16 @@ export function openDatabase(path: string): OpenDatabase {
   sqlite.run("PRAGMA synchronous = FULL");
   sqlite.run("PRAGMA foreign_keys = ON");
   const db = drizzle({ client: sqlite, schema });
+  const snapshot = new ReadSnapshot(sqlite);
   let closed = false;
   return {
     sqlite,
     db,
+    snapshot,
     close() {
       if (closed) return;
       closed = true;
+      snapshot.end();
       // Folding the WAL back into the main file leaves one self-contained file behind.
       if (path !== ":memory:") {
         try {
@@ -73,6 +116,7 @@ export function privateFile(path: string): void {
  * processes never both read and then fail to upgrade to a write. `work` must be synchronous.
  */
 export function writeTransaction<T>(db: Db, work: (tx: Tx) => T): T {
+  endSnapshot((db as unknown as { $client: Database }).$client);
   return db.transaction((tx) => {
     const result = work(tx);
     if (result instanceof Promise) {

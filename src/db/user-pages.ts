@@ -1,28 +1,19 @@
-import { and, desc, eq, lt } from "drizzle-orm";
-import type { AnySQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { Database } from "bun:sqlite";
 import { idCursor, type Page, pageLimit, toPage } from "../pagination.ts";
-import type { Db } from "./client.ts";
 
 /**
- * A page of one user's rows of `table`, newest (highest id) first, continuing from the cursor
- * of the previous page: the shape of every "my …" list (XP history, payment history).
+ * The read of one user's rows of `table`, newest (highest id) first, continuing from the cursor of
+ * the previous page: the shape of every "my …" list (XP history, payment history). Two raw
+ * prepared statements (first page, next pages), on the `(user_id, id)` index; `map` turns a row
+ * into the table's domain value.
  */
-export function userPage<T extends SQLiteTable & { id: AnySQLiteColumn; userId: AnySQLiteColumn }, V>(
-  db: Db,
-  table: T,
-  userId: number,
-  options: { limit?: number; cursor?: string },
-  view: (row: T["$inferSelect"]) => V,
-): Page<V> {
-  const limit = pageLimit(options.limit);
-  const before = idCursor(options.cursor);
-  const mine = eq(table.userId, userId);
-  const rows = db
-    .select()
-    .from(table as SQLiteTable)
-    .where(before === null ? mine : and(mine, lt(table.id, before)))
-    .orderBy(desc(table.id))
-    .limit(limit + 1)
-    .all() as T["$inferSelect"][];
-  return toPage(rows, limit, view, (last) => (last as { id: number }).id);
+export function userPages<R extends { id: number }, T>(sqlite: Database, table: string, columns: string, map: (row: R) => T) {
+  const first = sqlite.prepare<R, [number, number]>(`SELECT ${columns} FROM ${table} WHERE user_id = ? ORDER BY id DESC LIMIT ?`);
+  const next = sqlite.prepare<R, [number, number, number]>(`SELECT ${columns} FROM ${table} WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?`);
+  return (userId: number, options: { limit?: number; cursor?: string }): Page<T> => {
+    const limit = pageLimit(options.limit);
+    const before = idCursor(options.cursor);
+    const rows = before === null ? first.all(userId, limit + 1) : next.all(userId, before, limit + 1);
+    return toPage(rows, limit, map, (last) => last.id);
+  };
 }

@@ -17,7 +17,7 @@ function problems(requests: RequestLog, log: Logger) {
       const problem = toProblem(error, code, { method: request.method, pathname, allow: () => allow(request.method, pathname) });
       if (problem.internal) log.error(problem.internal.message, { request_id: state.id, error: problem.internal.cause });
       const response = problemResponse(problem.error, state.id);
-      requests.answered(request, response.status);
+      requests.finish(request, response.status);
       return response;
     });
   };

@@ -14,8 +14,8 @@ export function pathAndQuery(url: string): { pathname: string; search: string } 
 interface RequestState {
   id: string;
   startedAt: number;
-  /** Set when the answer was built by the edge (errors, preflights), where Elysia does not report it. */
-  status?: number;
+  /** Set once the access line is written: a request is logged once. */
+  logged?: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -26,6 +26,9 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
  */
 export class RequestLog {
   readonly #states = new WeakMap<Request, RequestState>();
+  /** Ids are this process's random prefix and a counter: unique, and far cheaper than a UUID per request. */
+  readonly #prefix = `${Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("base64url")}-`;
+  #counter = 0;
 
   constructor(private readonly log: Logger) {}
 
@@ -34,52 +37,50 @@ export class RequestLog {
     let state = this.#states.get(request);
     if (!state) {
       const incoming = request.headers.get("x-request-id");
-      state = { id: incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID(), startedAt: performance.now() };
+      state = {
+        id: incoming && REQUEST_ID.test(incoming) ? incoming : this.#prefix + (++this.#counter).toString(36),
+        startedAt: performance.now(),
+      };
       this.#states.set(request, state);
     }
     return state;
   }
 
-  /** Writes the access log line (an error line for a 5xx). */
+  /** Writes the request's access log line (an error line for a 5xx), once. */
   finish(request: Request, status: number): void {
-    if (!this.log.enabled(status >= 500 ? "error" : "info")) return;
     const state = this.of(request);
+    if (state.logged) return;
+    state.logged = true;
+    if (!this.log.enabled(status >= 500 ? "error" : "info")) return;
     const url = pathAndQuery(request.url);
-    const fields = {
+    this.log.access({
       request_id: state.id,
       method: request.method,
-      path: redactUrl(url.pathname + url.search),
+      path: url.search === "" ? url.pathname : redactUrl(url.pathname + url.search),
       status,
       duration_ms: Math.round((performance.now() - state.startedAt) * 100) / 100,
-    };
-    if (status >= 500) this.log.error("request", fields);
-    else this.log.info("request", fields);
+    });
   }
 
-  /** An answer given by the edge itself, before any route: logged here, as no later hook will. */
+  /** An answer given by the edge itself, before any route: logged here. */
   answerEarly(request: Request, response: Response): Response {
-    this.of(request).status = response.status;
     this.finish(request, response.status);
     return response;
   }
-
-  /** Notes the status of an answer the edge built after the route (a problem). */
-  answered(request: Request, status: number): void {
-    this.of(request).status = status;
-  }
 }
 
-/** Request ids on every answer, and one access log line per request. */
+/**
+ * Request ids on every answer, and one access log line per request: written as the answer is
+ * mapped (after its schema was checked), or by the problem mapping for failures — synchronously,
+ * not in a task scheduled after each response.
+ */
 export function requestIds(requests: RequestLog) {
   return (app: Elysia) =>
     app
       .onRequest(({ request, set }) => {
         set.headers["x-request-id"] = requests.of(request).id;
       })
-      .onAfterResponse(({ request, set, responseValue }) => {
-      const state = requests.of(request);
-      const status =
-        state.status ?? (responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200);
-        requests.finish(request, status);
+      .mapResponse(({ request, set, response }) => {
+        requests.finish(request, response instanceof Response ? response.status : typeof set.status === "number" ? set.status : 200);
       });
 }

@@ -1,11 +1,12 @@
 import { and, asc, eq, gte, ne, sql } from "drizzle-orm";
+import type { Database } from "bun:sqlite";
 import type { Clock } from "../clock.ts";
 import type { XpPackage } from "./packages.ts";
-import { type Db, type Tx, writeTransaction } from "../db/client.ts";
+import { type Db, type ReadSnapshot, type Tx, writeTransaction } from "../db/client.ts";
 import { payments, webhookEvents } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import { sha256Hex } from "../hash.ts";
-import { userPage } from "../db/user-pages.ts";
+import { userPages } from "../db/user-pages.ts";
 import type { Page } from "../pagination.ts";
 import type { Logger } from "../log.ts";
 import type { RazorpayGateway } from "../providers/razorpay/gateway.ts";
@@ -63,9 +64,13 @@ export class PaymentService {
   readonly #order;
   readonly #markPaid;
 
+  readonly #history;
+
   constructor(
     private readonly deps: {
       db: Db;
+      sqlite: Database;
+      snapshot: ReadSnapshot;
       clock: Clock;
       log: Logger;
       xp: XpService;
@@ -73,6 +78,41 @@ export class PaymentService {
       gateway: RazorpayGateway | null;
     },
   ) {
+    type Row = {
+      id: number;
+      order_id: string;
+      user_id: number;
+      amount_paise: number;
+      currency: string;
+      xp: number;
+      status: Payment["status"];
+      payment_id: string | null;
+      receipt: string;
+      failure_reason: string | null;
+      created_at: number;
+      updated_at: number;
+      paid_at: number | null;
+    };
+    this.#history = userPages(
+      deps.sqlite,
+      "payments",
+      "id, order_id, user_id, amount_paise, currency, xp, status, payment_id, receipt, failure_reason, created_at, updated_at, paid_at",
+      (row: Row): Payment => ({
+        id: row.id,
+        orderId: row.order_id,
+        userId: row.user_id,
+        amountPaise: row.amount_paise,
+        currency: row.currency,
+        xp: row.xp,
+        status: row.status,
+        paymentId: row.payment_id,
+        receipt: row.receipt,
+        failureReason: row.failure_reason,
+        createdAt: new Date(row.created_at),
+        updatedAt: new Date(row.updated_at),
+        paidAt: row.paid_at === null ? null : new Date(row.paid_at),
+      }),
+    );
     this.#order = deps.db.select().from(payments).where(eq(payments.orderId, sql.placeholder("orderId"))).prepare();
     // Placeholders in SET bypass column mapping: times are bound as epoch milliseconds.
     this.#markPaid = deps.db
@@ -281,6 +321,7 @@ export class PaymentService {
 
   /** The caller's orders, newest first. */
   history(userId: number, options: { limit?: number; cursor?: string }): Page<Payment> {
-    return userPage(this.deps.db, payments, userId, options, (row) => row);
+    this.deps.snapshot.enter();
+    return this.#history(userId, options);
   }
 }

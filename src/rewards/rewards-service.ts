@@ -1,6 +1,7 @@
-import { desc, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
+import type { Database, Statement } from "bun:sqlite";
 import type { Clock } from "../clock.ts";
-import { type Db, writeTransaction } from "../db/client.ts";
+import { type Db, type ReadSnapshot, writeTransaction } from "../db/client.ts";
 import { checkIns, profiles } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import type { XpService } from "../xp/xp-service.ts";
@@ -40,6 +41,41 @@ export interface CheckInState {
 
 const RECENT = 30;
 
+interface StateRow {
+  current_streak: number;
+  longest_streak: number;
+  streak_freezes: number;
+  last_check_in: string | null;
+  timezone: string;
+  last_zone: string | null;
+}
+
+interface CheckInDbRow {
+  id: number;
+  user_id: number;
+  date: string;
+  timezone: string;
+  streak_day: number;
+  cycle_day: number;
+  xp_earned: number;
+  freezes_used: number;
+  created_at: number;
+}
+
+function checkInOf(row: CheckInDbRow): CheckInRow {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    date: row.date,
+    timezone: row.timezone,
+    streakDay: row.streak_day,
+    cycleDay: row.cycle_day,
+    xpEarned: row.xp_earned,
+    freezesUsed: row.freezes_used,
+    createdAt: new Date(row.created_at),
+  };
+}
+
 /**
  * Daily check-ins, streaks and streak freezes. XP moves only through XpService; this service
  * writes the streak fields.
@@ -47,27 +83,24 @@ const RECENT = 30;
 export class RewardsService {
   // The check-in is the busiest write: its statements are prepared once. They run on the one
   // connection, so inside the transaction too.
-  readonly #profileState;
-  readonly #lastZone;
+  readonly #profileState: Statement<StateRow, [number]>;
+  readonly #recent: Statement<CheckInDbRow, [number, number]>;
   readonly #recordCheckIn;
   readonly #saveStreak;
   readonly #dateIn = cachedLocalDate();
 
-  constructor(private readonly deps: { db: Db; clock: Clock; xp: XpService; config: RewardRules }) {
+  constructor(private readonly deps: { db: Db; sqlite: Database; snapshot: ReadSnapshot; clock: Clock; xp: XpService; config: RewardRules }) {
     const { db } = deps;
     const id = sql.placeholder("userId");
-    this.#profileState = db
-      .select({
-        current: profiles.currentStreak,
-        longest: profiles.longestStreak,
-        freezes: profiles.streakFreezes,
-        lastDate: profiles.lastCheckIn,
-        zone: profiles.timezone,
-      })
-      .from(profiles)
-      .where(eq(profiles.userId, id))
-      .prepare();
-    this.#lastZone = db.select({ zone: checkIns.timezone }).from(checkIns).where(eq(checkIns.userId, id)).orderBy(desc(checkIns.date)).limit(1).prepare();
+    // Read on every check-in page and every check-in: raw prepared statements, one each.
+    this.#profileState = deps.sqlite.prepare<StateRow, [number]>(
+      `SELECT current_streak, longest_streak, streak_freezes, last_check_in, timezone,
+              (SELECT timezone FROM check_ins WHERE user_id = ?1 ORDER BY date DESC LIMIT 1) AS last_zone
+       FROM profiles WHERE user_id = ?1`,
+    );
+    this.#recent = deps.sqlite.prepare<CheckInDbRow, [number, number]>(
+      "SELECT id, user_id, date, timezone, streak_day, cycle_day, xp_earned, freezes_used, created_at FROM check_ins WHERE user_id = ? ORDER BY date DESC LIMIT ?",
+    );
     this.#recordCheckIn = db
       .insert(checkIns)
       .values({
@@ -142,6 +175,7 @@ export class RewardsService {
 
   /** Today's state: whether the user can check in, what the next check-in would earn, and recent history. */
   status(userId: number): CheckInState {
+    this.deps.snapshot.enter();
     const now = this.deps.clock.now();
     const { state, zone } = this.#state(userId);
     const decision = decideCheckIn(state, now, zone, this.deps.config.table, this.#dateIn);
@@ -153,18 +187,12 @@ export class RewardsService {
     } else {
       // Already checked in: the next one opens when the day after the last has begun in both zones.
       for (const z of new Set([zone, state.lastZone ?? zone])) {
-        const opens = startOfDayAfter(state.lastDate!, z, now);
+        const opens = startOfDayAfter(state.lastDate!, z, now, this.#dateIn);
         if (opens > nextAt) nextAt = opens;
       }
       next = { cycleDay: cycleDayOf(state.current + 1, table.length), alive: true };
     }
-    const recent = this.deps.db
-      .select()
-      .from(checkIns)
-      .where(eq(checkIns.userId, userId))
-      .orderBy(desc(checkIns.date))
-      .limit(RECENT)
-      .all();
+    const recent = this.#recent.all(userId, RECENT).map(checkInOf);
     return {
       checkedInToday: !decision.allowed,
       nextCheckInAt: nextAt,
@@ -220,12 +248,17 @@ export class RewardsService {
   }
 
   #state(userId: number): { state: StreakState; zone: string } {
-    const profile = this.#profileState.get({ userId });
-    if (!profile) throw new AppError("not_found", "user_not_found", "No such user");
-    const last = profile.lastDate ? this.#lastZone.get({ userId }) : undefined;
+    const row = this.#profileState.get(userId);
+    if (!row) throw new AppError("not_found", "user_not_found", "No such user");
     return {
-      state: { current: profile.current, longest: profile.longest, freezes: profile.freezes, lastDate: profile.lastDate, lastZone: last?.zone ?? null },
-      zone: profile.zone,
+      state: {
+        current: row.current_streak,
+        longest: row.longest_streak,
+        freezes: row.streak_freezes,
+        lastDate: row.last_check_in,
+        lastZone: row.last_check_in === null ? null : row.last_zone,
+      },
+      zone: row.timezone,
     };
   }
 }

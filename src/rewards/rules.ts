@@ -106,7 +106,8 @@ export function decideCheckIn(state: StreakState, now: Date, zone: string, table
  * (the next local midnight after `date`, DST included). Found by bisection over instants, since
  * local dates only move forward with time.
  */
-export function startOfDayAfter(date: string, zone: string, from: Date): Date {
+export function startOfDayAfter(date: string, zone: string, from: Date, dateIn: LocalDateFn = localDate): Date {
+  const localDate = dateIn;
   if (localDate(from, zone) > date) return from;
   let low = from.getTime();
   let high = low + 3 * 86_400_000;

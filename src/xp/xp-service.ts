@@ -1,9 +1,10 @@
 import { and, desc, eq, sql } from "drizzle-orm";
+import type { Database } from "bun:sqlite";
 import type { Clock } from "../clock.ts";
-import { type Db, type Tx, writeTransaction } from "../db/client.ts";
+import { type Db, type ReadSnapshot, type Tx, writeTransaction } from "../db/client.ts";
 import { profiles, users, XP_SOURCES, type XpSource, xpLedger } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
-import { userPage } from "../db/user-pages.ts";
+import { userPages } from "../db/user-pages.ts";
 import { decodeCursor, type Page, pageLimit, toPage } from "../pagination.ts";
 
 /** The largest change one entry may make, either way: a typo of extra zeros is refused. */
@@ -63,8 +64,26 @@ export class XpService {
   readonly #setBalance;
   readonly #record;
 
-  constructor(private readonly deps: { db: Db; clock: Clock }) {
+  readonly #history;
+
+  constructor(private readonly deps: { db: Db; sqlite: Database; snapshot: ReadSnapshot; clock: Clock }) {
     const { db } = deps;
+    this.#history = userPages(
+      deps.sqlite,
+      "xp_ledger",
+      "id, user_id, amount, source, reference, balance_after, actor, note, created_at",
+      (row: { id: number; user_id: number; amount: number; source: XpSource; reference: string | null; balance_after: number; actor: string; note: string | null; created_at: number }): LedgerEntry => ({
+        id: row.id,
+        userId: row.user_id,
+        amount: row.amount,
+        source: row.source,
+        reference: row.reference,
+        balanceAfter: row.balance_after,
+        actor: row.actor,
+        note: row.note,
+        createdAt: new Date(row.created_at),
+      }),
+    );
     this.#byReference = db
       .select()
       .from(xpLedger)
@@ -146,7 +165,8 @@ export class XpService {
 
   /** A user's ledger, newest first, in pages. */
   history(userId: number, options: { limit?: number; cursor?: string }): Page<LedgerEntry> {
-    return userPage(this.deps.db, xpLedger, userId, options, (row) => row);
+    this.deps.snapshot.enter();
+    return this.#history(userId, options);
   }
 
   /**

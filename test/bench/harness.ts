@@ -35,9 +35,13 @@ function parseMs(text: string): number {
   return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
 }
 
-/** Drives `url` with wrk (-t1, `connections`, `seconds`), optionally with a Lua script. */
-export function wrk(subject: string, url: string, options: { connections?: number; seconds?: number; script?: string; env?: Record<string, string> } = {}): LoadResult {
-  const args = ["wrk", "-t1", `-c${options.connections ?? 64}`, `-d${options.seconds ?? 5}s`, "--latency"];
+/** Drives `url` with wrk (`threads`, `connections`, `seconds`), optionally with a Lua script. */
+export function wrk(
+  subject: string,
+  url: string,
+  options: { threads?: number; connections?: number; seconds?: number; script?: string; env?: Record<string, string> } = {},
+): LoadResult {
+  const args = ["wrk", `-t${options.threads ?? 1}`, `-c${options.connections ?? 64}`, `-d${options.seconds ?? 5}s`, "--latency"];
   let scriptDir: string | undefined;
   if (options.script) {
     scriptDir = mkdtempSync(join(tmpdir(), "coc-wrk-"));
@@ -80,11 +84,13 @@ export function freePort(): number {
   return port;
 }
 
-export async function waitForHealthy(url: string, timeoutMs = 15_000): Promise<void> {
+/** Waits until `url` answers 2xx (or, with `anyAnswer`, anything at all). */
+export async function waitForHealthy(url: string, timeoutMs = 15_000, anyAnswer = false): Promise<void> {
   const started = performance.now();
   for (;;) {
     try {
-      if ((await fetch(url)).ok) return;
+      const answer = await fetch(url);
+      if (answer.ok || anyAnswer) return;
     } catch {
       // not yet
     }
@@ -124,6 +130,8 @@ export function seedUsers(dir: string, count: number, options: SeedOptions = {})
   const insertCheckIn = sqlite.prepare("INSERT INTO check_ins (user_id, date, timezone, streak_day, cycle_day, xp_earned, created_at) VALUES (?, ?, 'UTC', ?, ?, ?, ?)");
   const insertChat = sqlite.prepare("INSERT INTO chat_messages (user_id, message, created_at) VALUES (?, ?, ?)");
   const insertOrder = sqlite.prepare("INSERT INTO payments (order_id, user_id, amount_paise, currency, xp, status, receipt, created_at, updated_at) VALUES (?, ?, 9900, 'INR', 100, 'created', ?, ?, ?)");
+  // Each user signed in once: a session (refresh-token family) that the access token names, as the product issues them.
+  const insertSession = sqlite.prepare("INSERT INTO refresh_tokens (user_id, family_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)");
   const orderLines: string[] = [];
   const tokens: string[] = [];
   const iat = Math.floor(now / 1000);
@@ -142,7 +150,9 @@ export function seedUsers(dir: string, count: number, options: SeedOptions = {})
       const lastDate = history > 0 ? new Date(now - 2 * day).toISOString().slice(0, 10) : null;
       insertProfile.run(id, `B${i.toString(32).toUpperCase().padStart(7, "0")}`, now, balance, history, history, lastDate);
       userIds.push(id);
-      const token = signJwt({ sub: String(id), role: "user", iat, exp: iat + 3600 }, BENCH_SECRET);
+      const sid = crypto.randomUUID();
+      insertSession.run(id, sid, new Bun.CryptoHasher("sha256").update(sid).digest("hex"), now, now + 30 * day);
+      const token = signJwt({ sub: String(id), role: "user", iat, exp: iat + 3600, sid }, BENCH_SECRET);
       tokens.push(token);
       if (options.orders) {
         const orderId = `order_bench${id.toString(36).padStart(8, "0")}`;
@@ -221,15 +231,51 @@ export async function startCoc(root: string, database: string, env: Record<strin
   };
 }
 
-/** Baseline A: bare Bun.serve answering a small JSON; baseline B: one bun:sqlite write transaction per request. */
-export async function startBaseline(kind: "json" | "sqlite-write", dir: string) {
+/**
+ * The least work an authenticated profile read needs, on bare Bun: an HS256 check with a sync HMAC
+ * (node:crypto createHmac + timingSafeEqual), two prepared primary-key reads (the user, the profile)
+ * from the seeded SQLite, and a JSON answer of ~15 members.
+ */
+function profileWorkBaseline(port: number, database: string): string {
+  return `import { Database } from "bun:sqlite";
+import { createHmac, timingSafeEqual } from "node:crypto";
+const db = new Database(${JSON.stringify(database)}, { readonly: true });
+const user = db.prepare("SELECT id, username, email, role, disabled, created_at FROM users WHERE id = ?");
+const profile = db.prepare("SELECT avatar_url, banner_url, bio, timezone, links, xp, current_streak, longest_streak, streak_freezes, last_check_in, referral_code FROM profiles WHERE user_id = ?");
+const secret = ${JSON.stringify(BENCH_SECRET)};
+const refuse = () => new Response("unauthorized", { status: 401 });
+Bun.serve({ port: ${port}, hostname: "127.0.0.1", fetch(request) {
+  const token = (request.headers.get("authorization") ?? "").slice(7);
+  const [h, p, sig] = token.split(".");
+  if (!sig) return refuse();
+  const expected = createHmac("sha256", secret).update(h + "." + p).digest();
+  const given = Buffer.from(sig, "base64url");
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return refuse();
+  const claims = JSON.parse(Buffer.from(p, "base64url").toString());
+  if (claims.exp * 1000 <= Date.now()) return refuse();
+  const u = user.get(Number(claims.sub));
+  const pr = profile.get(Number(claims.sub));
+  if (!u || !pr || u.disabled) return refuse();
+  return Response.json({ id: u.id, username: u.username, email: u.email, role: u.role, avatar_url: pr.avatar_url, banner_url: pr.banner_url, bio: pr.bio,
+    timezone: pr.timezone, links: JSON.parse(pr.links), xp: pr.xp, streak: { current: pr.current_streak, longest: pr.longest_streak, freezes: pr.streak_freezes, last_check_in: pr.last_check_in },
+    referral_code: pr.referral_code, created_at: new Date(u.created_at).toISOString() });
+} });`;
+}
+
+/**
+ * Baseline A: bare Bun.serve answering a small JSON; baseline B: one bun:sqlite write transaction
+ * per request; baseline W: the least work of an authenticated profile read (needs `database`).
+ */
+export async function startBaseline(kind: "json" | "sqlite-write" | "profile-work", dir: string, database?: string) {
   const port = freePort();
   const script = join(dir, `baseline-${kind}.ts`);
   writeFileSync(
     script,
     kind === "json"
       ? `Bun.serve({ port: ${port}, hostname: "127.0.0.1", fetch: () => Response.json({ status: "ok", db: "ok", version: "0.0.0" }) });`
-      : `import { Database } from "bun:sqlite";
+      : kind === "profile-work"
+        ? profileWorkBaseline(port, database!)
+        : `import { Database } from "bun:sqlite";
 const db = new Database(${JSON.stringify(join(dir, "baseline.db"))}, { create: true });
 db.run("PRAGMA journal_mode = WAL"); db.run("PRAGMA synchronous = FULL"); db.run("PRAGMA busy_timeout = 5000");
 db.run("CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY, user_id INTEGER, amount INTEGER, created_at INTEGER)");
@@ -242,7 +288,7 @@ Bun.serve({ port: ${port}, hostname: "127.0.0.1", fetch: () => { write.immediate
   );
   const child = Bun.spawn([process.execPath, script], { stdout: "ignore", stderr: "inherit" });
   const base = `http://127.0.0.1:${port}`;
-  await waitForHealthy(base);
+  await waitForHealthy(base, 15_000, true);
   return {
     base,
     async stop() {
@@ -250,4 +296,15 @@ Bun.serve({ port: ${port}, hostname: "127.0.0.1", fetch: () => { write.immediate
       await child.exited;
     },
   };
+}
+
+/** A Lua script that GETs `/api/profiles/<username>/` for the seeded users in turn (public reads, no token). */
+export function publicProfileScript(users: number): string {
+  return `
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", "/api/profiles/bench_user_" .. ((i - 1) % ${users}) .. "/")
+end
+`;
 }

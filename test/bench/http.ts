@@ -1,17 +1,19 @@
 /**
  * HTTP scenarios against the compiled server on a seeded database (60,000 users with ledgers and
- * check-in histories, 100,000 chat messages, an unpaid order each), each beside its baseline in
- * the same run:
- * - GET /api/profiles/user/ with a valid token (vs baseline A: bare Bun.serve JSON);
- * - POST /api/rewards/check-in/ across distinct users (vs baseline B: bare Bun.serve doing one
- *   bun:sqlite write transaction per request);
- * - POST /api/payments/verify-payment/ with valid signatures (vs B).
- * Also the server's RSS idle and after the load.
+ * check-in histories and a signed-in session each, 100,000 chat messages, an unpaid order each),
+ * each beside its baseline in the same run.
+ *
+ * Reads (wrk -t2 -c64): GET /healthz beside baseline A (bare Bun.serve, small JSON); the caller's
+ * profile and a public profile beside baseline W (bare Bun.serve doing the least work of an
+ * authenticated profile read: HS256 check, two primary-key reads, ~15 members of JSON); the
+ * check-in state and the XP history.
+ * Writes (wrk -t1 -c64, as before): check-in and verify-payment beside baseline B (bare Bun.serve,
+ * one bun:sqlite write transaction per request).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureWrk, type LoadResult, rssMb, seedUsers, startBaseline, startCoc, tokenRotationScript, VERIFY_SCRIPT, wrk } from "./harness.ts";
+import { ensureWrk, type LoadResult, publicProfileScript, rssMb, seedUsers, startBaseline, startCoc, tokenRotationScript, VERIFY_SCRIPT, wrk } from "./harness.ts";
 
 export interface HttpBench {
   results: LoadResult[];
@@ -31,34 +33,46 @@ export async function httpBench(root: string, options: { seconds?: number; conne
     const seeded = { users, chat_messages: 100_000, history_per_user: 3 };
     const { database, tokensFile, ordersFile } = seedUsers(dir, users, { historyPerUser: seeded.history_per_user, chatMessages: seeded.chat_messages, orders: true });
     const env = { COC_BENCH_TOKENS: tokensFile, COC_BENCH_ORDERS: ordersFile! };
-    const results: LoadResult[] = [];
+    const read = { seconds, connections, threads: 2 };
+    const write = { seconds, connections, threads: 1 };
+    const results: Record<string, LoadResult> = {};
+    const run = (key: string, result: LoadResult) => {
+      results[key] = result;
+    };
 
     const json = await startBaseline("json", dir);
-    results.push(wrk("baseline A: bare Bun.serve, small JSON", `${json.base}/`, { seconds, connections }));
+    run("a", wrk("baseline A: bare Bun.serve, small JSON", `${json.base}/`, read));
     await json.stop();
-
-    const write = await startBaseline("sqlite-write", dir);
-    results.push(wrk("baseline B: bare Bun.serve, one bun:sqlite write transaction (WAL, synchronous=FULL)", `${write.base}/`, { seconds, connections }));
-    await write.stop();
+    const work = await startBaseline("profile-work", dir, database);
+    run("w", wrk("baseline W: bare Bun.serve, HS256 check + 2 primary-key reads + JSON (the least work of a profile read)", `${work.base}/`, { ...read, script: tokenRotationScript("GET", "/"), env }));
+    await work.stop();
+    const sqliteWrite = await startBaseline("sqlite-write", dir);
+    run("b", wrk("baseline B: bare Bun.serve, one bun:sqlite write transaction (WAL, synchronous=FULL)", `${sqliteWrite.base}/`, write));
+    await sqliteWrite.stop();
 
     const coc = await startCoc(root, database);
     await Bun.sleep(500);
     const idle = rssMb(coc.pid);
-    results.push(wrk("GET /api/profiles/user/ (valid token)", `${coc.base}/api/profiles/user/`, { seconds, connections, script: tokenRotationScript("GET", "/api/profiles/user/"), env }));
-    results.push(wrk("POST /api/rewards/check-in/ (distinct users)", `${coc.base}/api/rewards/check-in/`, { seconds, connections, script: tokenRotationScript("POST", "/api/rewards/check-in/"), env }));
-    results.push(wrk("POST /api/payments/verify-payment/ (valid signatures, first credit)", `${coc.base}/api/payments/verify-payment/`, { seconds, connections, script: VERIFY_SCRIPT, env }));
+    run("healthz", wrk("GET /healthz", `${coc.base}/healthz`, read));
+    run("profile", wrk("GET /api/profiles/user/ (bearer)", `${coc.base}/api/profiles/user/`, { ...read, script: tokenRotationScript("GET", "/api/profiles/user/"), env }));
+    run("public", wrk("GET /api/profiles/{username}/ (public)", `${coc.base}/`, { ...read, script: publicProfileScript(users) }));
+    run("status", wrk("GET /api/rewards/check-in/ (bearer)", `${coc.base}/api/rewards/check-in/`, { ...read, script: tokenRotationScript("GET", "/api/rewards/check-in/"), env }));
+    run("history", wrk("GET /api/xp/history/ (bearer)", `${coc.base}/api/xp/history/`, { ...read, script: tokenRotationScript("GET", "/api/xp/history/"), env }));
+    run("checkIn", wrk("POST /api/rewards/check-in/ (distinct users)", `${coc.base}/api/rewards/check-in/`, { ...write, script: tokenRotationScript("POST", "/api/rewards/check-in/"), env }));
+    run("verify", wrk("POST /api/payments/verify-payment/ (valid signatures, first credit)", `${coc.base}/api/payments/verify-payment/`, { ...write, script: VERIFY_SCRIPT, env }));
     const loaded = rssMb(coc.pid);
     await coc.stop();
 
-    const [a, b, profile, checkIn, verify] = results as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
+    const r = results as Record<"a" | "w" | "b" | "healthz" | "profile" | "public" | "status" | "history" | "checkIn" | "verify", LoadResult>;
     const ratio = (x: LoadResult, y: LoadResult) => Math.round((x.requests_per_second / y.requests_per_second) * 100) / 100;
     return {
-      results,
+      results: Object.values(results),
       ratios: {
-        "profile GET / baseline A": ratio(profile, a),
-        "check-in / baseline B": ratio(checkIn, b),
-        "verify-payment / baseline B": ratio(verify, b),
-        "check-in / baseline A": ratio(checkIn, a),
+        "GET /healthz / baseline A (target ≥ 0.8)": ratio(r.healthz, r.a),
+        "GET /api/profiles/user/ / baseline W (target ≥ 0.6)": ratio(r.profile, r.w),
+        "GET /api/profiles/{username}/ / baseline W (target ≥ 0.6)": ratio(r.public, r.w),
+        "check-in / baseline B": ratio(r.checkIn, r.b),
+        "verify-payment / baseline B": ratio(r.verify, r.b),
       },
       seeded,
       rss_mb: { idle, loaded },

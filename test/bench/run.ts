@@ -41,7 +41,7 @@ if (wanted("http")) {
   const http = await httpBench(root);
   results.http = http;
   lines.push(
-    `## HTTP (wrk -t1 -c64, 5 s, load generator on the same 2 cores; ${http.seeded.users} users seeded with ${http.seeded.history_per_user} days of history each, ${http.seeded.chat_messages} chat messages)`,
+    `## HTTP (64 connections, 5 s; reads with wrk -t2, writes with wrk -t1; the load generator on the same 2 cores; ${http.seeded.users} users seeded with ${http.seeded.history_per_user} days of history each, ${http.seeded.chat_messages} chat messages)`,
     "",
     ...table(["scenario", "req/s", "p50 ms", "p99 ms", "non-2xx"], http.results.map((r) => [r.subject, r.requests_per_second, r.p50_ms, r.p99_ms, r.non_2xx])),
     "",
