@@ -4,6 +4,7 @@ import type { Clock } from "../clock.ts";
 import { type Db, type ReadSnapshot, type Tx, writeTransaction } from "../db/client.ts";
 import { refreshTokens, users } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
+import { USER_COLUMNS, type UserRow } from "../users/profile-service.ts";
 import { sha256Hex } from "../hash.ts";
 import { type AccessClaims, signJwt, verifyJwt } from "./jwt.ts";
 
@@ -29,6 +30,8 @@ export interface TokenUser {
   session: string | null;
   /** When the access token expires. */
   expiresAt: Date;
+  /** The users row as this request read it (a profile read of one's own uses it). */
+  row: UserRow;
 }
 
 function randomToken(): string {
@@ -45,11 +48,7 @@ const invalidRefresh = () => new AppError("unauthorized", "invalid_refresh_token
  * grouped in families so that a stolen, already-used token revokes everything issued after it).
  */
 /** The row every authenticated request reads (see TokenService#standing). */
-interface Standing {
-  id: number;
-  username: string;
-  role: "user" | "admin";
-  disabled: number;
+interface Standing extends UserRow {
   deleted: number;
   session_live: number;
 }
@@ -72,7 +71,7 @@ export class TokenService {
     },
   ) {
     this.#standing = deps.sqlite.prepare<Standing, [number, string | null]>(
-      `SELECT id, username, role, disabled, deleted_at IS NOT NULL AS deleted,
+      `SELECT ${USER_COLUMNS}, deleted_at IS NOT NULL AS deleted,
               (?2 IS NULL OR EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = ?2 AND revoked_at IS NULL)) AS session_live
        FROM users WHERE id = ?1`,
     );
@@ -158,7 +157,7 @@ export class TokenService {
     if (!user || user.deleted) throw new AppError("unauthorized", "invalid_token", "The access token is not valid");
     if (user.disabled) throw accountDisabled();
     if (!user.session_live) throw new AppError("unauthorized", "session_ended", "This session has been signed out; sign in again");
-    return { id: user.id, username: user.username, role: user.role, session: claims.sid ?? null, expiresAt: new Date(claims.exp * 1000) };
+    return { id: user.id, username: user.username, role: user.role, session: claims.sid ?? null, expiresAt: new Date(claims.exp * 1000), row: user };
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Elysia } from "elysia";
 import { AppError } from "../errors.ts";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.ts";
-import { pathAndQuery, type RequestLog } from "./request-log.ts";
+import type { ArrivalStep, RequestLog } from "./request-log.ts";
 import { problemResponse } from "./problem.ts";
 
 const RAW_BODY = Symbol("coc.rawBody");
@@ -66,45 +66,47 @@ async function readLimited(request: Request, limit: number): Promise<Buffer> {
  * Request bodies: at most `maxBodyBytes` (refused by Content-Length before reading, or while a
  * chunked body streams in), JSON only, nested at most MAX_JSON_DEPTH deep (checked before
  * JSON.parse, so a hostile body costs a scan and no tree). The raw text is kept for HMAC checks.
- * The upload paths also take multipart/form-data, up to `uploads.maxBytes`.
+ * The upload paths also take multipart/form-data, up to `uploads.maxBytes`. Answers the step that
+ * refuses a declared length too large, and the parser.
  */
 export function jsonBodies(maxBodyBytes: number, requests: RequestLog, uploads: Uploads) {
   const uploadPaths = new Set(uploads.paths.map(withSlash));
   const limitFor = (pathname: string, contentType: string | null) =>
     mediaType(contentType) === MULTIPART && uploadPaths.has(withSlash(pathname)) ? uploads.maxBytes : maxBodyBytes;
-  return (app: Elysia) =>
-    app
-      .onRequest(({ request }) => {
-        const declared = Number(request.headers.get("content-length") ?? "0");
-        const limit = limitFor(pathAndQuery(request.url).pathname, request.headers.get("content-type"));
-        if (declared > limit) return requests.answerEarly(request, problemResponse(tooLarge(limit), requests.of(request).id));
-      })
-      .onParse(async ({ request, contentType, path }) => {
-        const type = mediaType(contentType);
-        const limit = limitFor(path, contentType ?? null);
-        const bytes = await readLimited(request, limit);
-        if (type === MULTIPART && limit === uploads.maxBytes) {
-          try {
-            // The full header: Elysia's contentType has lost the boundary.
-            const header = request.headers.get("content-type") ?? "";
-            return formMembers(await new Response(bytes, { headers: { "content-type": header } }).formData());
-          } catch {
-            throw new AppError("validation", "malformed_multipart", "The multipart body could not be read");
-          }
-        }
-        const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
-        (request as Request & { [RAW_BODY]?: string })[RAW_BODY] = text;
-        if (text.trim() === "") return null;
-        if (!isJson(contentType ?? "")) {
-          throw new AppError("unsupported_media_type", "unsupported_media_type", "Send JSON with Content-Type: application/json");
-        }
-        if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
-          throw new AppError("validation", "too_deeply_nested", `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels deep`);
-        }
+  const declaredLength: ArrivalStep = (request, _answer, state) => {
+    const declared = request.headers.get("content-length");
+    if (declared === null) return undefined;
+    const limit = limitFor(state.pathname, request.headers.get("content-type"));
+    return Number(declared) > limit ? requests.answerEarly(request, problemResponse(tooLarge(limit), state.id)) : undefined;
+  };
+  const parse = (app: Elysia) =>
+    app.onParse(async ({ request, contentType, path }) => {
+      const type = mediaType(contentType);
+      const limit = limitFor(path, contentType ?? null);
+      const bytes = await readLimited(request, limit);
+      if (type === MULTIPART && limit === uploads.maxBytes) {
         try {
-          return JSON.parse(text);
+          // The full header: Elysia's contentType has lost the boundary.
+          const header = request.headers.get("content-type") ?? "";
+          return formMembers(await new Response(bytes, { headers: { "content-type": header } }).formData());
         } catch {
-          throw new AppError("validation", "malformed_json", "The request body is not valid JSON");
+          throw new AppError("validation", "malformed_multipart", "The multipart body could not be read");
         }
-      });
+      }
+      const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+      (request as Request & { [RAW_BODY]?: string })[RAW_BODY] = text;
+      if (text.trim() === "") return null;
+      if (!isJson(contentType ?? "")) {
+        throw new AppError("unsupported_media_type", "unsupported_media_type", "Send JSON with Content-Type: application/json");
+      }
+      if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+        throw new AppError("validation", "too_deeply_nested", `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels deep`);
+      }
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new AppError("validation", "malformed_json", "The request body is not valid JSON");
+      }
+    });
+  return { declaredLength, parse };
 }

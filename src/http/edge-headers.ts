@@ -1,8 +1,7 @@
-import type { Elysia } from "elysia";
 import type { Config } from "../config.ts";
 import { AppError } from "../errors.ts";
 import { problemResponse } from "./problem.ts";
-import { pathAndQuery, type RequestLog } from "./request-log.ts";
+import type { ArrivalStep, RequestLog } from "./request-log.ts";
 
 const SECURITY_HEADERS: Record<string, string> = {
   "x-content-type-options": "nosniff",
@@ -40,7 +39,7 @@ export function pathKind(pathname: string): PathKind {
  * web files set their own caching. CORS for the configured origins only: their preflights are
  * answered here (204), anyone else's refused (403 problem).
  */
-export function edgeHeaders(config: Pick<Config, "corsOrigins" | "publicUrl" | "webCsp">, requests: RequestLog) {
+export function edgeHeaders(config: Pick<Config, "corsOrigins" | "publicUrl" | "webCsp">, requests: RequestLog): ArrivalStep {
   const allowedOrigins = new Set(config.corsOrigins);
   // HSTS only where the operator says clients reach us over https: over plain http it is ignored.
   const base: Record<string, string> = config.publicUrl?.startsWith("https://") ? { ...SECURITY_HEADERS, "strict-transport-security": HSTS } : SECURITY_HEADERS;
@@ -52,32 +51,31 @@ export function edgeHeaders(config: Pick<Config, "corsOrigins" | "publicUrl" | "
     web: { ...withoutOpenerPolicy, "content-security-policy": config.webCsp, "referrer-policy": "strict-origin-when-cross-origin" },
   };
 
-  return (app: Elysia) =>
-    app.onRequest(({ request, set }) => {
-      Object.assign(set.headers, headers[pathKind(pathAndQuery(request.url).pathname)]);
-      const origin = request.headers.get("origin");
-      if (origin === null) return;
-      set.headers.vary = "Origin";
-      const allowed = allowedOrigins.has(origin);
-      if (allowed) {
-        set.headers["access-control-allow-origin"] = origin;
-        set.headers["access-control-expose-headers"] = CORS_EXPOSE_HEADERS;
-      }
-      if (request.method !== "OPTIONS" || !request.headers.has("access-control-request-method")) return;
-      if (!allowed) {
-        const refused = new AppError("forbidden", "cors_origin_not_allowed", `Origin ${origin} is not allowed`);
-        return requests.answerEarly(request, problemResponse(refused, requests.of(request).id));
-      }
-      return requests.answerEarly(
-        request,
-        new Response(null, {
-          status: 204,
-          headers: {
-            "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-            "access-control-allow-headers": CORS_ALLOW_HEADERS,
-            "access-control-max-age": "600",
-          },
-        }),
-      );
-    });
+  return (request, answer, state) => {
+    Object.assign(answer, headers[pathKind(state.pathname)]);
+    const origin = request.headers.get("origin");
+    if (origin === null) return undefined;
+    answer.vary = "Origin";
+    const allowed = allowedOrigins.has(origin);
+    if (allowed) {
+      answer["access-control-allow-origin"] = origin;
+      answer["access-control-expose-headers"] = CORS_EXPOSE_HEADERS;
+    }
+    if (request.method !== "OPTIONS" || !request.headers.has("access-control-request-method")) return undefined;
+    if (!allowed) {
+      const refused = new AppError("forbidden", "cors_origin_not_allowed", `Origin ${origin} is not allowed`);
+      return requests.answerEarly(request, problemResponse(refused, state.id));
+    }
+    return requests.answerEarly(
+      request,
+      new Response(null, {
+        status: 204,
+        headers: {
+          "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+          "access-control-allow-headers": CORS_ALLOW_HEADERS,
+          "access-control-max-age": "600",
+        },
+      }),
+    );
+  };
 }

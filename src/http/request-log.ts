@@ -1,4 +1,3 @@
-import { Elysia } from "elysia";
 import type { Logger } from "../log.ts";
 import { redactUrl } from "../log.ts";
 
@@ -11,18 +10,29 @@ export function pathAndQuery(url: string): { pathname: string; search: string } 
 }
 
 /** What the edge knows of one request in flight. */
-interface RequestState {
+export interface RequestState {
   id: string;
   startedAt: number;
+  pathname: string;
+  search: string;
   /** Set once the access line is written: a request is logged once. */
   logged?: boolean;
 }
 
+/** The headers an answer will carry, as Elysia keeps them while a request is handled. */
+export type AnswerHeaders = Record<string, string | number>;
+
+/**
+ * One part of the edge's work on a request as it arrives: it may set answer headers, or answer at
+ * once (a preflight, a body too large). The edge runs its steps in one hook.
+ */
+export type ArrivalStep = (request: Request, headers: AnswerHeaders, state: RequestState) => Response | undefined;
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
- * Requests in flight: each one's id (a well-formed incoming X-Request-Id is kept) and start, and
- * the access log line written when it is answered. Shared by the edge's plugins.
+ * Requests in flight: each one's id (a well-formed incoming X-Request-Id is kept), start and path,
+ * and the access log line written when it is answered. Shared by the edge's parts.
  */
 export class RequestLog {
   readonly #states = new WeakMap<Request, RequestState>();
@@ -32,14 +42,17 @@ export class RequestLog {
 
   constructor(private readonly log: Logger) {}
 
-  /** The request's state, made on first sight. */
+  /** The request's state, made on first sight (its URL read once). */
   of(request: Request): RequestState {
     let state = this.#states.get(request);
     if (!state) {
       const incoming = request.headers.get("x-request-id");
+      const { pathname, search } = pathAndQuery(request.url);
       state = {
         id: incoming && REQUEST_ID.test(incoming) ? incoming : this.#prefix + (++this.#counter).toString(36),
         startedAt: performance.now(),
+        pathname,
+        search,
       };
       this.#states.set(request, state);
     }
@@ -52,11 +65,10 @@ export class RequestLog {
     if (state.logged) return;
     state.logged = true;
     if (!this.log.enabled(status >= 500 ? "error" : "info")) return;
-    const url = pathAndQuery(request.url);
     this.log.access({
       request_id: state.id,
       method: request.method,
-      path: url.search === "" ? url.pathname : redactUrl(url.pathname + url.search),
+      path: state.search === "" ? state.pathname : redactUrl(state.pathname + state.search),
       status,
       duration_ms: Math.round((performance.now() - state.startedAt) * 100) / 100,
     });
@@ -69,18 +81,8 @@ export class RequestLog {
   }
 }
 
-/**
- * Request ids on every answer, and one access log line per request: written as the answer is
- * mapped (after its schema was checked), or by the problem mapping for failures — synchronously,
- * not in a task scheduled after each response.
- */
-export function requestIds(requests: RequestLog) {
-  return (app: Elysia) =>
-    app
-      .onRequest(({ request, set }) => {
-        set.headers["x-request-id"] = requests.of(request).id;
-      })
-      .mapResponse(({ request, set, response }) => {
-        requests.finish(request, response instanceof Response ? response.status : typeof set.status === "number" ? set.status : 200);
-      });
-}
+/** The request id on every answer. */
+export const requestIdHeader: ArrivalStep = (_request, headers, state) => {
+  headers["x-request-id"] = state.id;
+  return undefined;
+};

@@ -56,8 +56,8 @@ export interface ProfileChanges {
   banner?: Uint8Array;
 }
 
-/** The user's half of a profile read. */
-interface UserRow {
+/** The user's half of a profile read (as the guard reads it for every signed-in request too). */
+export interface UserRow {
   id: number;
   username: string;
   email: string | null;
@@ -88,7 +88,7 @@ interface ProfileRow {
   providers?: string | null;
 }
 
-const USER_COLUMNS = "id, username, email, first_name, last_name, role, disabled, last_sign_in_provider, created_at";
+export const USER_COLUMNS = "id, username, email, first_name, last_name, role, disabled, last_sign_in_provider, created_at";
 const PROFILE_COLUMNS =
   "avatar_url, banner_url, bio, timezone, links, xp, current_streak, longest_streak, streak_freezes, last_check_in, referral_code, referred_by_user_id, followers_count, following_count";
 const PROVIDERS = "(SELECT group_concat(DISTINCT provider) FROM identities WHERE user_id = ?1) AS providers";
@@ -154,6 +154,17 @@ export class ProfileService {
     const before = idCursor(options.cursor) ?? Number.MAX_SAFE_INTEGER;
     this.deps.snapshot.enter();
     return toPage(this.#newest.all(before, limit + 1), limit, (user) => this.#record(user, true)!, (last) => last.id);
+  }
+
+  /**
+   * The caller's own profile, from the users row their request was authenticated with (read
+   * moments ago in the same snapshot) and their profile row: one read.
+   */
+  own(user: UserRow): ProfileRecord {
+    this.deps.snapshot.enter();
+    const record = this.#record(user, true);
+    if (!record) throw noSuchUser();
+    return record;
   }
 
   /** A user's profile by id (disabled or not: the owner and admins see it); `user_not_found` otherwise. */

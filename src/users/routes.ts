@@ -65,7 +65,7 @@ export function profileRoutes({ profiles, referrals, follows, accounts, users, g
     };
   return new Elysia({ prefix: "/api/profiles" })
     .use(guard)
-    .get("/user/", ({ caller }) => fullProfileAnswer(profiles.byId(caller.id)), {
+    .get("/user/", ({ caller }) => fullProfileAnswer(profiles.own(caller.row)), {
       auth: true,
       response: { 200: FullProfile, 401: Problem, 403: Problem },
       detail: { tags, summary: "The caller's own profile" },
