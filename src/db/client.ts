@@ -20,6 +20,16 @@ export interface OpenDatabase {
 const SNAPSHOT = Symbol("coc.readSnapshot");
 
 /**
+ * Planner-blind parameters: how raw statements with ORDER BY or LIMIT write their parameters:
+ * `+?` (or `+$name`), never a bare `?`. SQLite (3.54 here) lets the query planner look at the value
+ * bound to a parameter it compares in an ordered scan or uses as a LIMIT, and then recompiles the
+ * statement on the first step after every new binding — that is, on every request. A unary plus
+ * hides the value from the planner (the index is still used for `user_id = +?`), and the prepared
+ * plan is kept. Measured on the recent check-ins read: 6.1 µs → 1.6 µs; a followers page 13.8 µs →
+ * 0.9 µs (`bun run bench statements` shows each statement both ways).
+ */
+
+/**
  * The reads of one turn of the event loop (every request whose synchronous part runs in it: the
  * guard's and the routes' reads) in one read transaction, ended when the turn is over
  * (setImmediate). A statement outside a transaction takes and releases SQLite's shared lock —
@@ -55,6 +65,9 @@ function endSnapshot(sqlite: Database): void {
   (sqlite as Database & { [SNAPSHOT]?: ReadSnapshot })[SNAPSHOT]?.end();
 }
 
+/** The page cache per connection (KiB): room for a large community's hot pages. */
+export const PAGE_CACHE_KIB = 64 * 1024;
+
 /** How long a writer waits for another process's write lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
 
@@ -74,6 +87,9 @@ export function openDatabase(path: string): OpenDatabase {
   if (path !== ":memory:") sqlite.run("PRAGMA journal_mode = WAL");
   sqlite.run("PRAGMA synchronous = FULL");
   sqlite.run("PRAGMA foreign_keys = ON");
+  // SQLite's default page cache is 2 MiB: a community of 60,000 members has ~60 MiB of pages, and
+  // every miss is a read system call (measured: the token check of a random member 9.9 µs → 6.8 µs).
+  sqlite.run(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`);
   const db = drizzle({ client: sqlite, schema });
   const snapshot = new ReadSnapshot(sqlite);
   let closed = false;

@@ -2,10 +2,13 @@ import type { Elysia } from "elysia";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { jsonBodies, type Uploads } from "./body.ts";
+import { ownJsonText } from "./json-text.ts";
 import { edgeHeaders } from "./edge-headers.ts";
 import { problemResponse, toProblem } from "./problem.ts";
 import { RequestLog, requestIdHeader } from "./request-log.ts";
 import { allowedMethods } from "./routes-index.ts";
+
+const JSON_TYPE = { "content-type": "application/json;charset=utf-8" };
 
 /** Every failure as problem+json (see `toProblem`), with the request's id; internal ones logged. */
 function problems(requests: RequestLog, log: Logger) {
@@ -27,7 +30,7 @@ function problems(requests: RequestLog, log: Logger) {
  * The HTTP edge every route shares, in the order it acts: the request id; CORS and security
  * headers; the body limit — in one hook as a request arrives (a hook each cost more than their
  * work) —; then JSON parsing; the access line as each answer is mapped (after its schema was
- * checked); and every failure mapped to problem+json.
+ * checked), and the text of answers that write their own JSON; and every failure mapped to problem+json.
  */
 export function httpEdge(config: Pick<Config, "corsOrigins" | "publicUrl" | "maxBodyBytes" | "webCsp">, log: Logger, uploads: Uploads) {
   const requests = new RequestLog(log);
@@ -41,7 +44,10 @@ export function httpEdge(config: Pick<Config, "corsOrigins" | "publicUrl" | "max
       })
       .use(bodies.parse)
       .mapResponse(({ request, set, response }) => {
-        requests.finish(request, response instanceof Response ? response.status : typeof set.status === "number" ? set.status : 200);
+        const status = response instanceof Response ? response.status : typeof set.status === "number" ? set.status : 200;
+        requests.finish(request, status);
+        const text = ownJsonText(response);
+        if (text !== null) return new Response(text, { status, headers: JSON_TYPE });
       })
       .use(problems(requests, log));
 }

@@ -94,12 +94,13 @@ export class RewardsService {
     const id = sql.placeholder("userId");
     // Read on every check-in page and every check-in: raw prepared statements, one each.
     this.#profileState = deps.sqlite.prepare<StateRow, [number]>(
-      `SELECT current_streak, longest_streak, streak_freezes, last_check_in, timezone,
-              (SELECT timezone FROM check_ins WHERE user_id = ?1 ORDER BY date DESC LIMIT 1) AS last_zone
-       FROM profiles WHERE user_id = ?1`,
+      // The last check-in's zone: the row of the profile's last date, found by the unique index.
+      `SELECT p.current_streak, p.longest_streak, p.streak_freezes, p.last_check_in, p.timezone,
+              (SELECT c.timezone FROM check_ins c WHERE c.user_id = ?1 AND c.date = p.last_check_in) AS last_zone
+       FROM profiles p WHERE p.user_id = ?1`,
     );
     this.#recent = deps.sqlite.prepare<CheckInDbRow, [number, number]>(
-      "SELECT id, user_id, date, timezone, streak_day, cycle_day, xp_earned, freezes_used, created_at FROM check_ins WHERE user_id = ? ORDER BY date DESC LIMIT ?",
+      "SELECT id, user_id, date, timezone, streak_day, cycle_day, xp_earned, freezes_used, created_at FROM check_ins WHERE user_id = +? ORDER BY date DESC LIMIT +?",
     );
     this.#recordCheckIn = db
       .insert(checkIns)

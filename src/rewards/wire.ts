@@ -1,3 +1,4 @@
+import { writtenAs } from "../http/json-text.ts";
 import type { CheckInOutcome, CheckInRow, CheckInState } from "./rewards-service.ts";
 import type { Streak } from "./rules.ts";
 import type { CheckInAnswerBody, CheckInRecordAnswer, CheckInStatusBody, FreezeBoughtBody, OriginalCheckInAnswer, StreakAnswer } from "./schemas.ts";
@@ -39,7 +40,31 @@ export function rewardTable(table: readonly number[]): Record<string, number> {
   return Object.fromEntries(table.map((xp, i) => [String(i + 1), xp]));
 }
 
+/** The reward table's JSON text, written once per table (the rules do not change while running). */
+const tableTexts = new WeakMap<readonly number[], string>();
+function rewardTableText(table: readonly number[]): string {
+  let text = tableTexts.get(table);
+  if (text === undefined) {
+    text = JSON.stringify(rewardTable(table));
+    tableTexts.set(table, text);
+  }
+  return text;
+}
+
+/**
+ * The check-in state. Its two reward tables (integer-like keys) would take JSON.stringify off its
+ * fast path for the whole answer: it is written as the rest of the answer and the tables' text.
+ */
 export function checkInStatusAnswer(state: CheckInState): CheckInStatusBody {
+  const answer = checkInStatusValue(state);
+  return writtenAs(answer, () => {
+    const { rewards: _rewards, daily_rewards: _daily, ...rest } = answer;
+    const table = rewardTableText(state.rewards);
+    return `${JSON.stringify(rest).slice(0, -1)},"rewards":${table},"daily_rewards":${table}}`;
+  });
+}
+
+function checkInStatusValue(state: CheckInState): CheckInStatusBody {
   return {
     checked_in_today: state.checkedInToday,
     next_check_in_at: state.nextCheckInAt.toISOString(),

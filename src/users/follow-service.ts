@@ -29,17 +29,18 @@ interface ListRow {
   viewer_follows: number;
 }
 
+/** A page of followers or following (parameters written `+$name`: see planner-blind parameters in db/client.ts). */
 const LIST = (side: "followers" | "following") => {
   // followers of :user: rows whose followee is :user, the person is the follower; following: the reverse.
   const [mine, theirs] = side === "followers" ? ["followee_id", "follower_id"] : ["follower_id", "followee_id"];
   return `
     SELECT u.id, u.username, u.first_name, p.avatar_url, f.created_at AS followed_at,
-           EXISTS (SELECT 1 FROM follows v WHERE v.follower_id = $viewer AND v.followee_id = u.id) AS viewer_follows
+           EXISTS (SELECT 1 FROM follows v WHERE v.follower_id = +$viewer AND v.followee_id = u.id) AS viewer_follows
     FROM follows f JOIN users u ON u.id = f.${theirs} JOIN profiles p ON p.user_id = u.id
-    WHERE f.${mine} = $user AND u.disabled = 0
-      AND (f.created_at < $at OR (f.created_at = $at AND u.id > $after))
+    WHERE f.${mine} = +$user AND u.disabled = 0
+      AND (f.created_at < +$at OR (f.created_at = +$at AND u.id > +$after))
     ORDER BY f.created_at DESC, u.id
-    LIMIT $limit`;
+    LIMIT +$limit`;
 };
 
 /**

@@ -91,7 +91,8 @@ interface ProfileRow {
 export const USER_COLUMNS = "id, username, email, first_name, last_name, role, disabled, last_sign_in_provider, created_at";
 const PROFILE_COLUMNS =
   "avatar_url, banner_url, bio, timezone, links, xp, current_streak, longest_streak, streak_freezes, last_check_in, referral_code, referred_by_user_id, followers_count, following_count";
-const PROVIDERS = "(SELECT group_concat(DISTINCT provider) FROM identities WHERE user_id = ?1) AS providers";
+// Not group_concat(DISTINCT …): its temporary B-tree cost 8 µs a read; duplicates go in recordOf.
+const PROVIDERS = "(SELECT group_concat(provider) FROM identities WHERE user_id = ?1) AS providers";
 
 function recordOf(user: UserRow, profile: ProfileRow): ProfileRecord {
   return {
@@ -115,7 +116,7 @@ function recordOf(user: UserRow, profile: ProfileRow): ProfileRecord {
     referred: profile.referred_by_user_id !== null,
     followersCount: profile.followers_count,
     followingCount: profile.following_count,
-    providers: profile.providers ? profile.providers.split(",").sort() : [],
+    providers: profile.providers ? [...new Set(profile.providers.split(","))].sort() : [],
   };
 }
 
@@ -139,7 +140,7 @@ export class ProfileService {
     this.#userByName = sqlite.prepare<UserRow, [string]>(`SELECT ${USER_COLUMNS} FROM users WHERE lower(username) = ?`);
     this.#profile = sqlite.prepare<ProfileRow, [number]>(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE user_id = ?1`);
     this.#ownProfile = sqlite.prepare<ProfileRow, [number]>(`SELECT ${PROFILE_COLUMNS}, ${PROVIDERS} FROM profiles WHERE user_id = ?1`);
-    this.#newest = sqlite.prepare<UserRow, [number, number]>(`SELECT ${USER_COLUMNS} FROM users WHERE deleted_at IS NULL AND id < ? ORDER BY id DESC LIMIT ?`);
+    this.#newest = sqlite.prepare<UserRow, [number, number]>(`SELECT ${USER_COLUMNS} FROM users WHERE deleted_at IS NULL AND id < +? ORDER BY id DESC LIMIT +?`);
   }
 
   #record(user: UserRow | null, own: boolean): ProfileRecord | null {

@@ -10,6 +10,7 @@ import { chatBench } from "./chat.ts";
 import { cliBench } from "./cli.ts";
 import { httpBench } from "./http.ts";
 import { startupBench } from "./startup.ts";
+import { statementsBench } from "./statements.ts";
 import { xpBench } from "./xp.ts";
 
 const root = join(import.meta.dir, "../..");
@@ -36,6 +37,16 @@ if (wanted("xp")) {
   const xp = xpBench();
   results.xp = xp;
   lines.push("## XP writes (in-process, WAL, synchronous=FULL)", "", ...table(["subject", "operations", "per second"], xp.figures.map((f) => [f.subject, f.operations, f.per_second])), "", `XpService.add / baseline: ${xp.ratio}`, "");
+}
+if (wanted("statements")) {
+  const statements = statementsBench();
+  results.statements = statements;
+  lines.push(
+    "## Hot SQL statements (CPU µs per call in one read transaction; bare `?` parameters against planner-blind `+?`)",
+    "",
+    ...table(["statement", "bare ?", "+?"], statements.figures.map((f) => [f.statement, f.bare_us, f.blind_us])),
+    "",
+  );
 }
 if (wanted("http")) {
   const http = await httpBench(root);

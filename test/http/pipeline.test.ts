@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { t } from "elysia";
 import { createApp } from "../../src/app.ts";
 import { AppError } from "../../src/errors.ts";
+import { writtenAs } from "../../src/http/json-text.ts";
 import { call, settled } from "../support/http.ts";
 import { createTestContext } from "../support/test-context.ts";
 
@@ -22,6 +23,13 @@ function setup(env: Record<string, string> = {}) {
     .get("/test/leaky/", () => ({ id: 1, password_hash: "$argon2id$secret" }) as { id: number }, {
       response: { 200: t.Object({ id: t.Integer() }) },
     })
+    .get("/test/leaky-written/", () => writtenAs({ id: 1, password_hash: "$argon2id$secret" }, () => '{"id":1,"password_hash":"$argon2id$secret"}') as { id: number }, {
+      response: { 200: t.Object({ id: t.Integer() }) },
+    })
+    .get("/test/written/", ({ set }) => {
+      set.status = 202;
+      return writtenAs({ table: { 1: 5, 2: 10 } }, () => '{"table":{"1":5,"2":10}}');
+    }, { response: { 202: t.Object({ table: t.Record(t.String(), t.Integer()) }) } })
     .get("/test/boom/", () => {
       throw new Error("connect failed: password=hunter2 at /srv/secret/path.ts:12");
     });
@@ -146,6 +154,27 @@ describe("every failure is problem+json", () => {
   test("an answer that breaks its own schema is a 500, never sent as is", async () => {
     const { app, logs } = setup();
     const result = await call(app, "GET", "/test/leaky/");
+    expectProblem(result, 500, "internal_error");
+    expect(result.text).not.toContain("argon2id");
+    await settled();
+    expect(logs.some((line) => line.msg === "answer does not match its schema")).toBe(true);
+  });
+});
+
+describe("answers that write their own JSON text", () => {
+  test("are sent as their text, with their status and every edge header", async () => {
+    const { app } = setup();
+    const result = await call(app, "GET", "/test/written/");
+    expect(result.status).toBe(202);
+    expect(result.text).toBe('{"table":{"1":5,"2":10}}');
+    expect(result.headers.get("content-type")).toStartWith("application/json");
+    expect(result.headers.get("x-request-id")).toBeTruthy();
+    expect(result.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  test("are still checked against their schema first: a breaking one is a 500, its text never sent", async () => {
+    const { app, logs } = setup();
+    const result = await call(app, "GET", "/test/leaky-written/");
     expectProblem(result, 500, "internal_error");
     expect(result.text).not.toContain("argon2id");
     await settled();

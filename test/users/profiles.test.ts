@@ -52,6 +52,19 @@ describe("GET /api/profiles/user/", () => {
     expect((await call(s.app, "GET", "/api/profiles/user/", { token: access_token })).body.providers).toEqual(["github"]);
   });
 
+  test("names each provider once, in order, however many of its identities are linked", async () => {
+    const s = await setup();
+    const user = s.ctx.services.users.create({
+      username: "octo",
+      identity: { provider: "github", providerUserId: "1", email: null, emailVerified: false },
+    });
+    const link = s.ctx.sqlite.prepare("INSERT INTO identities (user_id, provider, provider_user_id, created_at, last_login_at) VALUES (?, ?, ?, 0, 0)");
+    link.run(user.id, "github", "2");
+    link.run(user.id, "discord", "3");
+    const { accessToken: access_token } = s.ctx.services.tokens.issue(user);
+    expect((await call(s.app, "GET", "/api/profiles/user/", { token: access_token })).body.providers).toEqual(["discord", "github"]);
+  });
+
   test("needs a token", async () => {
     const s = await setup();
     expect((await call(s.app, "GET", "/api/profiles/user/")).status).toBe(401);
