@@ -70,7 +70,9 @@ export function migrate(sqlite: Database, migrations: Migration[] = embeddedMigr
         for (const statement of migration.statements) sqlite.run(statement);
         record.run(migration.hash, migration.when);
       }
-      const broken = sqlite.query("PRAGMA foreign_key_check").all();
+      // Only a migration can break a reference here; the check reads the whole file, so a start
+      // with nothing to apply skips it (a 60 MB community: ~40 MB of pages read and kept cached).
+      const broken = pending.length > 0 ? sqlite.query("PRAGMA foreign_key_check").all() : [];
       if (broken.length > 0) {
         throw new MigrationError(`migration would break ${broken.length} foreign key reference(s); nothing was changed`);
       }

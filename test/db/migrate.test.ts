@@ -177,6 +177,19 @@ describe("migrate", () => {
     expect(schemaOf(sqlite).some((sql) => sql.includes("notes"))).toBe(false);
   });
 
+  test("with nothing to apply, the foreign-key scan of the whole file is skipped: a start never blames a migration for old rows", () => {
+    const all = embeddedMigrations();
+    const sqlite = new Database(":memory:");
+    migrate(sqlite, all);
+    // A reference left dangling long ago (written with foreign keys off), not by any migration.
+    sqlite.run("PRAGMA foreign_keys = OFF");
+    sqlite.run("INSERT INTO profiles (user_id, referral_code, updated_at) VALUES (424242, 'DANGLING', 0)");
+    expect(migrate(sqlite, all)).toEqual({ applied: [], current: all.at(-1)!.tag });
+    // A pending migration still gets the whole check.
+    const next: Migration = { tag: "9999_noop", when: all.at(-1)!.when + 1, hash: "y", statements: ["CREATE TABLE later (id integer PRIMARY KEY)"] };
+    expect(() => migrate(sqlite, [...all, next])).toThrow(MigrationError);
+  });
+
   test("a database written by a newer version is refused, untouched", () => {
     const all = embeddedMigrations();
     const sqlite = new Database(":memory:");
