@@ -8,6 +8,7 @@ import { TokenService } from "./auth/token-service.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { type Db, openDatabase } from "./db/client.ts";
+import type { Writer } from "./db/writer.ts";
 import { DatabaseHealth } from "./db/health.ts";
 import { migrate } from "./db/migrate.ts";
 import { ChatService } from "./chat/chat-service.ts";
@@ -56,8 +57,11 @@ export interface Services {
 /** Everything the server, the CLI and a test share: built once per process (or per test). */
 export interface AppContext {
   config: Config;
+  /** The write connection, through drizzle and raw: for migrations, backups and tests' fixtures. Services write through their writer. */
   db: Db;
   sqlite: Database;
+  /** Group commit: the one writer of the database (see Writer). */
+  writer: Writer;
   clock: Clock;
   log: Logger;
   providers: Providers;
@@ -105,39 +109,38 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     database.close();
     throw error;
   }
-  const { db } = database;
+  const { reader, writer, snapshot } = database;
   const providers: Providers = {
     oauth: createOAuthProviders(config, { clock, log, timeoutMs: overrides.providerTimeoutMs ?? PROVIDER_TIMEOUT_MS }),
     razorpay: config.razorpay ? createRazorpayGateway(config.razorpay, log, overrides.razorpayTimeoutMs ?? RAZORPAY_TIMEOUT_MS) : null,
     ...overrides.providers,
   };
-  const users = new UserService({ db, clock });
+  const users = new UserService({ reader, writer, snapshot, clock });
   const media = new MediaStore(join(config.dataDir, "media"), config.maxUploadBytes);
-  const { snapshot } = database;
-  const profiles = new ProfileService({ db, sqlite: database.sqlite, snapshot, clock, users, media });
-  const follows = new FollowService({ db, sqlite: database.sqlite, clock, users });
-  const xp = new XpService({ db, sqlite: database.sqlite, snapshot, clock });
+  const profiles = new ProfileService({ reader, writer, snapshot, clock, users, media });
+  const follows = new FollowService({ reader, writer, snapshot, clock, users });
+  const xp = new XpService({ reader, writer, snapshot, clock });
   const passwords = new PasswordHasher(overrides.passwordCost);
   const tokens = new TokenService({
-    db,
-    sqlite: database.sqlite,
+    reader,
+    writer,
     snapshot,
     clock,
     secret: jwtSecret,
     accessTtlSeconds: config.accessTtlSeconds,
     refreshTtlSeconds: config.refreshTtlSeconds,
   });
-  const chat = new ChatService({ db, clock });
+  const chat = new ChatService({ reader, writer, clock });
   const services: Services = {
     users,
     profiles,
     follows,
-    accounts: new AccountService({ db, clock, log, follows, media }),
+    accounts: new AccountService({ writer, clock, log, follows, media }),
     media,
     xp,
-    referrals: new ReferralService({ db, clock, xp, dailyCap: config.referralDailyCap }),
-    rewards: new RewardsService({ db, sqlite: database.sqlite, snapshot, clock, xp, config: config.rewards }),
-    payments: new PaymentService({ db, sqlite: database.sqlite, snapshot, clock, log, xp, packages: config.packages, gateway: providers.razorpay }),
+    referrals: new ReferralService({ writer, clock, xp, dailyCap: config.referralDailyCap }),
+    rewards: new RewardsService({ reader, writer, snapshot, clock, xp, config: config.rewards }),
+    payments: new PaymentService({ reader, writer, snapshot, clock, log, xp, packages: config.packages, gateway: providers.razorpay }),
     chat,
     chatHub: new ChatHub({
       chat,
@@ -150,7 +153,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     passwords,
     tokens,
     auth: new AuthService({
-      db,
+      writer,
       clock,
       log,
       users,
@@ -161,7 +164,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       registrationsPerAddress: config.registrationsPerAddress,
     }),
     oauth: new OAuthService({
-      db,
+      writer,
       clock,
       log,
       providers: providers.oauth,
@@ -172,12 +175,13 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       startsPerAddress: config.oauthStartsPerAddress,
       maxPending: overrides.maxPendingSignIns,
     }),
-    health: new DatabaseHealth(database.sqlite),
+    health: new DatabaseHealth(reader.sqlite),
   };
   return {
     config,
-    db,
+    db: writer.db,
     sqlite: database.sqlite,
+    writer,
     clock,
     log,
     providers,

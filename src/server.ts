@@ -13,7 +13,7 @@ export interface RunningServer {
    */
   stop(options?: { drainMs?: number }): Promise<void>;
   /** The periodic upkeep, run now (it also runs every SWEEP_INTERVAL_MS). */
-  sweep(): void;
+  sweep(): Promise<void>;
 }
 
 /** How often the periodic upkeep runs (see `sweep`). */
@@ -24,11 +24,11 @@ export const SWEEP_INTERVAL_MS = 15_000;
  * token expired or whose session was signed out; deletes expired OAuth states; forgets expired
  * throttle windows. Each part reads the clock, so a test runs it at any time it likes.
  */
-export function sweep(ctx: AppContext): void {
+export async function sweep(ctx: AppContext): Promise<void> {
   const { chatHub, oauth, auth } = ctx.services;
   try {
     chatHub.sweep();
-    const purged = oauth.purgeExpired();
+    const purged = await oauth.purgeExpired();
     if (purged > 0) ctx.log.debug("expired sign-in states purged", { purged });
     auth.pruneThrottles();
   } catch (error) {
@@ -80,6 +80,7 @@ export function startServer(ctx: AppContext, app: AnyElysia, listen: { port: num
           await server.stop(true);
         }
         clearTimeout(timer);
+        ctx.log.info("writer batches", { ...ctx.writer.stats() });
         ctx.close();
         ctx.log.info("stopped");
         ctx.log.flush();

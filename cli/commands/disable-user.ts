@@ -20,7 +20,7 @@ export function disableUserCommand(program: Command, io: CliIO, disable = true):
           return;
         }
         if (disable) await confirmOrRefuse(io, options.yes, `Disable ${user.username}? They are signed out everywhere.`);
-        ctx.services.users.setDisabled(user.id, disable);
+        await ctx.services.users.setDisabled(user.id, disable);
         ctx.log.info(disable ? "user disabled" : "user enabled", { user_id: user.id, by: "cli" });
         io.stdout(`${user.username} is ${disable ? "disabled" : "enabled"}\n`);
       });

@@ -17,7 +17,7 @@ export function grantXpCommand(program: Command, io: CliIO): void {
       await withContext(io, configFlags(options), async (ctx) => {
         const user = ctx.services.users.requireByUsername(username);
         if (amount < 0) await confirmOrRefuse(io, options.yes, `Take ${-amount} XP from ${user.username}?`);
-        const result = ctx.services.xp.add({
+        const result = await ctx.services.xp.add({
           userId: user.id,
           amount,
           source: "admin_adjustment",

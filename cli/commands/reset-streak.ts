@@ -13,7 +13,7 @@ export function resetStreakCommand(program: Command, io: CliIO): void {
       await withContext(io, configFlags(options), async (ctx) => {
         const user = ctx.services.users.requireByUsername(username);
         await confirmOrRefuse(io, options.yes, `Reset the streak of ${user.username}?`);
-        const result = ctx.services.rewards.resetStreak(user.id);
+        const result = await ctx.services.rewards.resetStreak(user.id);
         ctx.log.info("streak reset", { user_id: user.id, before: result.before, by: `cli:${operator()}` });
         io.stdout(`${user.username}: streak ${result.before} → 0 (longest ${result.longest} kept)\n`);
       });

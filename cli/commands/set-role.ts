@@ -18,7 +18,7 @@ export function setRoleCommand(program: Command, io: CliIO): void {
           return;
         }
         await confirmOrRefuse(io, options.yes, `Change ${user.username} from ${user.role} to ${role}?`);
-        ctx.services.users.setRole(user.id, role);
+        await ctx.services.users.setRole(user.id, role);
         ctx.log.info("role changed", { user_id: user.id, role, by: "cli" });
         io.stdout(`${user.username} is now ${role}\n`);
       });

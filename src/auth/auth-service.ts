@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.ts";
-import { type Db, writeTransaction } from "../db/client.ts";
+import type { Writer } from "../db/writer.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ProfileRecord, ProfileService } from "../users/profile-service.ts";
@@ -43,7 +43,7 @@ export class AuthService {
 
   constructor(
     private readonly deps: {
-      db: Db;
+      writer: Writer;
       clock: Clock;
       log: Logger;
       users: UserService;
@@ -62,7 +62,7 @@ export class AuthService {
    * Creates a password account (with its profile) and signs it in. A bad password, a malformed or
    * taken name or address is refused first (not counted); then the attempt counts against the
    * client address's registrations (`too_many_registrations` past COC_REGISTRATIONS_PER_ADDRESS),
-   * before the password is hashed. The account and its first session are one transaction.
+   * before the password is hashed. The account and its first session are one unit of work.
    */
   async register(input: NewAccount, address: string): Promise<Session> {
     this.#check(input);
@@ -73,9 +73,9 @@ export class AuthService {
       });
     }
     const account = await this.#hashed(input);
-    const { user, tokens } = writeTransaction(this.deps.db, (tx) => {
-      const user = this.deps.users.create({ ...account, lastSignInProvider: "local" }, tx);
-      return { user, tokens: this.deps.tokens.issue(user, tx) };
+    const { user, tokens } = await this.deps.writer.run((tx) => {
+      const user = this.deps.users.createIn(tx, { ...account, lastSignInProvider: "local" });
+      return { user, tokens: this.deps.tokens.issueIn(tx, user) };
     });
     this.deps.log.info("user registered", { user_id: user.id, method: "password" });
     return { user: this.deps.profiles.byId(user.id), tokens };
@@ -119,9 +119,9 @@ export class AuthService {
     }
     admission.succeeded();
     if (user.disabled) throw accountDisabled();
-    const tokens = writeTransaction(this.deps.db, (tx) => {
+    const tokens = await this.deps.writer.run((tx) => {
       this.deps.users.markSignIn(tx, user.id, "local");
-      return this.deps.tokens.issue(user, tx);
+      return this.deps.tokens.issueIn(tx, user);
     });
     this.deps.log.info("user logged in", { user_id: user.id, method: "password" });
     return { user: this.deps.profiles.byId(user.id), tokens };
@@ -134,8 +134,8 @@ export class AuthService {
   }
 
   /** Rotates a refresh token (see TokenService.refresh); answers the new tokens and their user. */
-  refresh(refreshToken: string): Session {
-    const { userId, ...tokens } = this.deps.tokens.refresh(refreshToken);
+  async refresh(refreshToken: string): Promise<Session> {
+    const { userId, ...tokens } = await this.deps.tokens.refresh(refreshToken);
     return { user: this.deps.profiles.byId(userId), tokens };
   }
 
@@ -143,9 +143,9 @@ export class AuthService {
    * Signs out: the refresh token's session when one is given, else the session the access token
    * names (the original web client sends only its bearer token). Neither: `not_authenticated`.
    */
-  logout(input: { refreshToken?: string; accessToken?: string | null }): void {
-    if (input.refreshToken) this.deps.tokens.revoke(input.refreshToken);
-    else if (input.accessToken) this.deps.tokens.revokeSessionOf(input.accessToken);
+  async logout(input: { refreshToken?: string; accessToken?: string | null }): Promise<void> {
+    if (input.refreshToken) await this.deps.tokens.revoke(input.refreshToken);
+    else if (input.accessToken) await this.deps.tokens.revokeSessionOf(input.accessToken);
     else throw new AppError("unauthorized", "not_authenticated", "Send the refresh token, or the access token of the session to end");
   }
 

@@ -2,7 +2,8 @@ import { and, asc, count, eq, inArray, lte } from "drizzle-orm";
 import * as oauth from "oauth4webapi";
 import type { Clock } from "../clock.ts";
 import { PROVIDER_PLACEHOLDER } from "../config.ts";
-import { type Db, type Tx, writeTransaction } from "../db/client.ts";
+import type { Tx } from "../db/client.ts";
+import type { Writer } from "../db/writer.ts";
 import { identities, oauthStates, users } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import { sha256Hex } from "../hash.ts";
@@ -50,7 +51,7 @@ interface SignIn {
 export class OAuthService {
   constructor(
     private readonly deps: {
-      db: Db;
+      writer: Writer;
       clock: Clock;
       log: Logger;
       providers: Partial<Record<ProviderName, OAuthProvider>>;
@@ -101,7 +102,7 @@ export class OAuthService {
       nonce,
     });
     const now = this.deps.clock.now();
-    writeTransaction(this.deps.db, (tx) => {
+    await this.deps.writer.run((tx) => {
       this.#purgeExpired(tx, now);
       tx.insert(oauthStates)
         .values({
@@ -134,7 +135,7 @@ export class OAuthService {
    */
   async finish(name: string, input: { code: string; state: string }, callerOf: () => Caller | null): Promise<OAuthOutcome> {
     const provider = this.#provider(name);
-    const pending = this.#consumeState(provider.name, input.state);
+    const pending = await this.#consumeState(provider.name, input.state);
     if (pending.linkUserId !== null && callerOf()?.id !== pending.linkUserId) {
       throw new AppError("forbidden", "link_not_yours", "This sign-in was started to link another account; finish it signed in as that account");
     }
@@ -145,11 +146,11 @@ export class OAuthService {
       redirectUri: pending.redirectUri,
       nonce: pending.nonce,
     });
-    const { signIn, tokens } = writeTransaction(this.deps.db, (tx) => {
+    const { signIn, tokens } = await this.deps.writer.run((tx) => {
       const signIn =
         pending.linkUserId === null ? this.#signIn(tx, provider.name, profile) : this.#link(tx, provider.name, profile, pending.linkUserId);
       this.deps.users.markSignIn(tx, signIn.user.id, provider.name);
-      return { signIn, tokens: this.deps.tokens.issue(signIn.user, tx) };
+      return { signIn, tokens: this.deps.tokens.issueIn(tx, signIn.user) };
     });
     this.deps.log.info("user logged in", {
       user_id: signIn.user.id,
@@ -161,9 +162,9 @@ export class OAuthService {
   }
 
   /** Deletes expired states and forgets expired throttle windows (the server's periodic sweep). */
-  purgeExpired(): number {
+  purgeExpired(): Promise<number> {
     this.#starts.prune();
-    return writeTransaction(this.deps.db, (tx) => this.#purgeExpired(tx, this.deps.clock.now()));
+    return this.deps.writer.run((tx) => this.#purgeExpired(tx, this.deps.clock.now()));
   }
 
   #purgeExpired(tx: Tx, now: Date): number {
@@ -207,9 +208,9 @@ export class OAuthService {
     return first;
   }
 
-  #consumeState(provider: ProviderName, state: string) {
+  async #consumeState(provider: ProviderName, state: string) {
     const now = this.deps.clock.now();
-    const row = writeTransaction(this.deps.db, (tx) =>
+    const row = await this.deps.writer.run((tx) =>
       tx.delete(oauthStates).where(eq(oauthStates.stateHash, sha256Hex(state))).returning().get(),
     );
     if (!row || row.provider !== provider) {
@@ -223,7 +224,7 @@ export class OAuthService {
 
   /**
    * Find by identity, else link by email when both sides vouch for it, else create. Runs inside
-   * one write transaction. An account's address counts as vouched for only when a provider
+   * one unit of work. An account's address counts as vouched for only when a provider
    * verified it: a password account's never is, so pre-registering someone's address cannot hand
    * you their later OAuth sign-ins.
    */
@@ -244,16 +245,13 @@ export class OAuthService {
     // A verified address no account has becomes the new account's; one that an unverified account
     // holds, an unverified or a malformed one is kept on the identity only.
     const email = vouched && !owner ? vouched : null;
-    const user = this.deps.users.create(
-      {
-        username: this.deps.users.freeUsername(tx, profile.login),
-        email,
-        emailVerified: email !== null,
-        avatarUrl: profile.avatarUrl,
-        identity,
-      },
-      tx,
-    );
+    const user = this.deps.users.createIn(tx, {
+      username: this.deps.users.freeUsername(tx, profile.login),
+      email,
+      emailVerified: email !== null,
+      avatarUrl: profile.avatarUrl,
+      identity,
+    });
     return { user, created: true, linked: false };
   }
 

@@ -70,7 +70,7 @@ export function authRoutes({ auth, oauth, accounts, guard, clientAddress, public
         description: "401 `invalid_credentials` for an unknown login or a wrong password alike. Repeated failures: 429 `too_many_attempts` with Retry-After.",
       },
     })
-    .post("/refresh/", ({ body }) => refreshedAnswer(auth.refresh(body.refresh_token)), {
+    .post("/refresh/", async ({ body }) => refreshedAnswer(await auth.refresh(body.refresh_token)), {
       body: RefreshBody,
       response: { 200: Refreshed, 400: Problem, 401: Problem, 403: Problem },
       detail: {
@@ -79,8 +79,8 @@ export function authRoutes({ auth, oauth, accounts, guard, clientAddress, public
         description: "The presented token stops working; the answer carries the new pair and the user. Presenting an already used one revokes its whole family: 401 `refresh_token_reused`.",
       },
     })
-    .post("/logout/", ({ body, request, set }) => {
-      auth.logout({ refreshToken: body?.refresh_token, accessToken: accessTokenOf(request) });
+    .post("/logout/", async ({ body, request, set }) => {
+      await auth.logout({ refreshToken: body?.refresh_token, accessToken: accessTokenOf(request) });
       set.status = 204;
     }, {
       body: LogoutBody,
@@ -91,8 +91,8 @@ export function authRoutes({ auth, oauth, accounts, guard, clientAddress, public
         description: "With `{refresh_token}`: that token's session (its family) is revoked; an unknown token is also 204. With no body: the session the bearer token names (the token may have expired). Its access tokens stop working at once.",
       },
     })
-    .delete("/user/delete/", ({ caller }) => {
-      accounts.delete(caller.id);
+    .delete("/user/delete/", async ({ caller }) => {
+      await accounts.delete(caller.id);
       return accountDeletedAnswer();
     }, {
       auth: true,

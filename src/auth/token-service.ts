@@ -1,7 +1,8 @@
-import type { Database, Statement } from "bun:sqlite";
+import type { Statement } from "bun:sqlite";
 import { and, eq, isNull, lt } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import { type Db, type ReadSnapshot, type Tx, writeTransaction } from "../db/client.ts";
+import type { Connection, ReadSnapshot, Tx } from "../db/client.ts";
+import type { Writer } from "../db/writer.ts";
 import { refreshTokens, users } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import { USER_COLUMNS, type UserRow } from "../users/profile-service.ts";
@@ -61,8 +62,8 @@ export class TokenService {
 
   constructor(
     private readonly deps: {
-      db: Db;
-      sqlite: Database;
+      reader: Connection;
+      writer: Writer;
       snapshot: ReadSnapshot;
       clock: Clock;
       secret: string;
@@ -70,7 +71,7 @@ export class TokenService {
       refreshTtlSeconds: number;
     },
   ) {
-    this.#standing = deps.sqlite.prepare<Standing, [number, string | null]>(
+    this.#standing = deps.reader.sqlite.prepare<Standing, [number, string | null]>(
       `SELECT ${USER_COLUMNS}, deleted_at IS NOT NULL AS deleted,
               (?2 IS NULL OR EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = ?2 AND revoked_at IS NULL)) AS session_live
        FROM users WHERE id = ?1`,
@@ -78,9 +79,13 @@ export class TokenService {
   }
 
   /** Starts a new family: one access token and the first refresh token of the family. */
-  issue(owner: TokenOwner, tx?: Tx): IssuedTokens {
-    const work = (t: Tx) => this.#addToFamily(t, owner, crypto.randomUUID());
-    return tx ? work(tx) : writeTransaction(this.deps.db, work);
+  issue(owner: TokenOwner): Promise<IssuedTokens> {
+    return this.deps.writer.run((tx) => this.issueIn(tx, owner));
+  }
+
+  /** `issue`, inside the caller's unit. */
+  issueIn(tx: Tx, owner: TokenOwner): IssuedTokens {
+    return this.#addToFamily(tx, owner, crypto.randomUUID());
   }
 
   /**
@@ -89,8 +94,8 @@ export class TokenService {
    * (`refresh_token_reused`). Expired, revoked and unknown tokens are `unauthorized`; a disabled
    * account `account_disabled`.
    */
-  refresh(refreshToken: string): IssuedTokens & { userId: number } {
-    const outcome = writeTransaction(this.deps.db, (tx) => {
+  async refresh(refreshToken: string): Promise<IssuedTokens & { userId: number }> {
+    const outcome = await this.deps.writer.run((tx) => {
       const now = this.deps.clock.now();
       const row = tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, sha256Hex(refreshToken))).get();
       if (!row) return { error: invalidRefresh() };
@@ -119,8 +124,8 @@ export class TokenService {
   }
 
   /** Revokes the token's whole family (logout). Unknown tokens are ignored: logging out is idempotent. */
-  revoke(refreshToken: string): void {
-    writeTransaction(this.deps.db, (tx) => {
+  async revoke(refreshToken: string): Promise<void> {
+    await this.deps.writer.run((tx) => {
       const row = tx.select({ familyId: refreshTokens.familyId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, sha256Hex(refreshToken))).get();
       if (row) this.#revokeFamily(tx, row.familyId, this.deps.clock.now());
     });
@@ -131,11 +136,11 @@ export class TokenService {
    * ours (signature checked) but may have expired: signing out is never refused for that. A token
    * that names no session (issued before sessions were named) is `invalid_token`.
    */
-  revokeSessionOf(accessToken: string): void {
+  async revokeSessionOf(accessToken: string): Promise<void> {
     const result = verifyJwt(accessToken, this.deps.secret, Math.floor(this.deps.clock.now().getTime() / 1000), { allowExpired: true });
     if (!result.ok || !result.claims.sid) throw new AppError("unauthorized", "invalid_token", "The access token is not valid");
     const session = result.claims.sid;
-    writeTransaction(this.deps.db, (tx) => this.#revokeFamily(tx, session, this.deps.clock.now()));
+    await this.deps.writer.run((tx) => this.#revokeFamily(tx, session, this.deps.clock.now()));
   }
 
   /** Checks an access token's signature, expiry and times against the clock (`unauthorized` otherwise). */

@@ -1,6 +1,7 @@
 import { desc, eq, lt, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import { type Db, writeTransaction } from "../db/client.ts";
+import type { Connection } from "../db/client.ts";
+import type { Writer } from "../db/writer.ts";
 import { chatMessages, profiles, users } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import { idCursor, type Page, pageLimit, toPage } from "../pagination.ts";
@@ -41,9 +42,9 @@ export function cleanMessage(raw: unknown): string {
 export class ChatService {
   readonly #select;
 
-  constructor(private readonly deps: { db: Db; clock: Clock }) {
+  constructor(private readonly deps: { reader: Connection; writer: Writer; clock: Clock }) {
     this.#select = () =>
-      deps.db
+      deps.reader.db
         .select({
           id: chatMessages.id,
           message: chatMessages.message,
@@ -58,19 +59,20 @@ export class ChatService {
         .innerJoin(profiles, eq(profiles.userId, chatMessages.userId));
   }
 
-  /** Cleans and stores a message; answers it with its author. */
-  post(userId: number, raw: unknown): ChatEntry {
+  /** Cleans and stores a message; answers it with its author once it is durable. */
+  async post(userId: number, raw: unknown): Promise<ChatEntry> {
     const text = cleanMessage(raw);
     const now = this.deps.clock.now();
-    const id = writeTransaction(this.deps.db, (tx) =>
-      tx.insert(chatMessages).values({ userId, message: text, createdAt: now }).returning({ id: chatMessages.id }).get(),
-    ).id;
-    const author = this.deps.db
-      .select({ username: users.username, avatar: profiles.avatarUrl })
-      .from(users)
-      .innerJoin(profiles, eq(profiles.userId, users.id))
-      .where(eq(users.id, userId))
-      .get();
+    // The author is read in the same unit: the answer needs no read after the commit.
+    const { id, author } = await this.deps.writer.run((tx) => ({
+      id: tx.insert(chatMessages).values({ userId, message: text, createdAt: now }).returning({ id: chatMessages.id }).get().id,
+      author: tx
+        .select({ username: users.username, avatar: profiles.avatarUrl })
+        .from(users)
+        .innerJoin(profiles, eq(profiles.userId, users.id))
+        .where(eq(users.id, userId))
+        .get(),
+    }));
     return { id, message: text, userId, username: author?.username ?? "", avatarUrl: author?.avatar ?? null, createdAt: now };
   }
 

@@ -37,6 +37,8 @@ export class ChatHub {
   readonly #buckets: TokenBuckets;
   /** Sockets already told they are rate limited: further frames are dropped unanswered until one gets through. */
   readonly #toldLimited = new WeakSet<ChatSocket>();
+  /** Each socket's last frame in hand: the next one waits for it. */
+  readonly #inFlight = new WeakMap<ChatSocket, Promise<void>>();
   #publish: Publish | null = null;
 
   constructor(
@@ -110,9 +112,23 @@ export class ChatHub {
    * `{message}`; `{type: "authenticate", token}` to carry on past the expiry of the token the socket
    * opened with. Every frame, well-formed or not, spends from the sender's rate limit first: a
    * flood costs one `rate_limited` answer and no database work. Bad frames get an `error` frame to
-   * the sender alone; a good message is stored, then broadcast to everyone, the sender included.
+   * the sender alone; a good message is stored, then (once durable) broadcast to everyone, the
+   * sender included, in the order the messages were received. Settles when the frame is handled,
+   * never with an error (a failure is logged and the sender told).
    */
-  receive(socket: ChatSocket, frame: unknown): void {
+  receive(socket: ChatSocket, frame: unknown): Promise<void> {
+    // One socket's frames are handled one after another: its answers keep the order of its frames.
+    const handled = (this.#inFlight.get(socket) ?? Promise.resolve())
+      .then(() => this.#receive(socket, frame))
+      .catch((failure) => {
+        this.deps.log.error("a chat frame could not be handled", { error: failure });
+        socket.send(JSON.stringify({ type: "error", code: "internal_error", detail: "The frame could not be handled; try again" }));
+      });
+    this.#inFlight.set(socket, handled);
+    return handled;
+  }
+
+  async #receive(socket: ChatSocket, frame: unknown): Promise<void> {
     const caller = this.#callers.get(socket);
     if (!caller) return;
     const error = (code: string, detail: string, extra: object = {}) => socket.send(JSON.stringify({ type: "error", code, detail, ...extra }));
@@ -148,7 +164,7 @@ export class ChatHub {
       return;
     }
     try {
-      const stored = this.deps.chat.post(caller.id, message);
+      const stored = await this.deps.chat.post(caller.id, message);
       this.#broadcast({ type: "chat_message", ...chatMessageAnswer(stored) });
     } catch (failure) {
       if (!isAppError(failure)) throw failure;

@@ -1,23 +1,30 @@
-import { Database } from "bun:sqlite";
+import { Database, type Statement } from "bun:sqlite";
 import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import * as schema from "./schema.ts";
+import { Writer } from "./writer.ts";
 
 export type Db = BunSQLiteDatabase<typeof schema>;
-/** A transaction handle as drizzle passes it; services accept either. */
-export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+export type { Tx, Unit } from "./writer.ts";
 
-export interface OpenDatabase {
-  /** The raw handle: PRAGMAs, migrations, backups. Services use `db`. */
+/** One SQLite connection, raw and through drizzle. */
+export interface Connection {
   sqlite: Database;
   db: Db;
-  /** One read transaction for the reads of the current task (see ReadSnapshot). */
-  snapshot: ReadSnapshot;
-  close(): void;
 }
 
-const SNAPSHOT = Symbol("coc.readSnapshot");
+export interface OpenDatabase {
+  /** The write connection, raw: PRAGMAs, migrations, backups. Writes go through `writer`. */
+  sqlite: Database;
+  /** Reads: a connection of their own on a file, which sees only committed data (WAL); in memory, the one connection. */
+  reader: Connection;
+  /** One read transaction on the reader for the reads of the current turn (see ReadSnapshot). */
+  snapshot: ReadSnapshot;
+  /** The only way to write: units of work, group-committed (see Writer). */
+  writer: Writer;
+  close(): void;
+}
 
 /**
  * Planner-blind parameters: how raw statements with ORDER BY or LIMIT write their parameters:
@@ -34,15 +41,13 @@ const SNAPSHOT = Symbol("coc.readSnapshot");
  * guard's and the routes' reads) in one read transaction, ended when the turn is over
  * (setImmediate). A statement outside a transaction takes and releases SQLite's shared lock —
  * two fcntl and an fstat, ~8 µs of CPU here against ~2 µs for the read itself; inside one, the
- * lock is taken once for all. What it reads is committed data no older than the turn. A write on
- * this connection ends the snapshot first, so later reads see it.
+ * lock is taken once for all. What it reads is committed data no older than the turn. The writer
+ * ends it before and after each batch, so reads after a write see it.
  */
 export class ReadSnapshot {
   #open = false;
 
-  constructor(private readonly sqlite: Database) {
-    (sqlite as Database & { [SNAPSHOT]?: ReadSnapshot })[SNAPSHOT] = this;
-  }
+  constructor(private readonly sqlite: Database) {}
 
   /** Opens the snapshot unless one (or a write transaction) is open. */
   enter(): void {
@@ -60,11 +65,6 @@ export class ReadSnapshot {
   }
 }
 
-/** Ends the snapshot open on `sqlite`, before a write takes the write lock. */
-function endSnapshot(sqlite: Database): void {
-  (sqlite as Database & { [SNAPSHOT]?: ReadSnapshot })[SNAPSHOT]?.end();
-}
-
 /** The page cache per connection (KiB): room for a large community's hot pages. */
 export const PAGE_CACHE_KIB = 64 * 1024;
 
@@ -78,31 +78,34 @@ export const BUSY_TIMEOUT_MS = 5000;
  * credit survives a power cut.
  */
 export function openDatabase(path: string): OpenDatabase {
-  if (path !== ":memory:") {
+  const inMemory = path === ":memory:";
+  if (!inMemory) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     privateFile(path);
   }
-  const sqlite = new Database(path, { create: true });
-  sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  if (path !== ":memory:") sqlite.run("PRAGMA journal_mode = WAL");
-  sqlite.run("PRAGMA synchronous = FULL");
-  sqlite.run("PRAGMA foreign_keys = ON");
-  // SQLite's default page cache is 2 MiB: a community of 60,000 members has ~60 MiB of pages, and
-  // every miss is a read system call (measured: the token check of a random member 9.9 µs → 6.8 µs).
-  sqlite.run(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`);
-  const db = drizzle({ client: sqlite, schema });
-  const snapshot = new ReadSnapshot(sqlite);
+  const sqlite = connect(path);
+  if (!inMemory) sqlite.run("PRAGMA journal_mode = WAL");
+  // A database in memory exists only on its one connection: it reads and writes there.
+  const readSqlite = inMemory ? sqlite : connect(path);
+  // The reader can never write, even by mistake: every write is a unit of the writer.
+  if (!inMemory) readSqlite.run("PRAGMA query_only = ON");
+  const reader: Connection = { sqlite: readSqlite, db: queryBuilder(readSqlite) };
+  const snapshot = new ReadSnapshot(readSqlite);
+  const writer = new Writer(sqlite, inMemory ? reader.db : queryBuilder(sqlite), { around: () => snapshot.end() });
   let closed = false;
   return {
     sqlite,
-    db,
+    reader,
     snapshot,
+    writer,
     close() {
       if (closed) return;
       closed = true;
+      writer.close();
       snapshot.end();
+      if (readSqlite !== sqlite) readSqlite.close();
       // Folding the WAL back into the main file leaves one self-contained file behind.
-      if (path !== ":memory:") {
+      if (!inMemory) {
         try {
           sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
         } catch {
@@ -112,6 +115,45 @@ export function openDatabase(path: string): OpenDatabase {
       sqlite.close();
     },
   };
+}
+
+/** A connection with the settings every connection of every process shares. */
+function connect(path: string): Database {
+  const sqlite = new Database(path, { create: true });
+  sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  sqlite.run("PRAGMA synchronous = FULL");
+  sqlite.run("PRAGMA foreign_keys = ON");
+  // SQLite's default page cache is 2 MiB: a community of 60,000 members has ~60 MiB of pages, and
+  // every miss is a read system call (measured: the token check of a random member 9.9 µs → 6.8 µs).
+  sqlite.run(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`);
+  return sqlite;
+}
+
+/** Statements kept per connection for drizzle's queries (see queryBuilder). */
+const MAX_CACHED_STATEMENTS = 512;
+
+/**
+ * drizzle over `sqlite`, its statements compiled once. drizzle prepares every query it is not
+ * given prepared (a compile of ~10 µs and more each time); its SQL is parameterised, so the texts
+ * are few and each one's statement is kept (oldest dropped past 512). A statement is always run
+ * to the end before the next query (all of it is synchronous), so one can be reused.
+ */
+function queryBuilder(sqlite: Database): Db {
+  const cache = new Map<string, Statement>();
+  const client = {
+    prepare(sql: string): Statement {
+      let statement = cache.get(sql);
+      if (statement === undefined) {
+        statement = sqlite.prepare(sql);
+        if (cache.size >= MAX_CACHED_STATEMENTS) cache.delete(cache.keys().next().value!);
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+    exec: (sql: string) => sqlite.run(sql),
+    run: (sql: string) => sqlite.run(sql),
+  };
+  return drizzle({ client: client as unknown as Database, schema });
 }
 
 /**
@@ -125,19 +167,4 @@ export function privateFile(path: string): void {
   for (const file of [path, `${path}-wal`, `${path}-shm`]) {
     if (existsSync(file) && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
   }
-}
-
-/**
- * Runs `work` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front, so two
- * processes never both read and then fail to upgrade to a write. `work` must be synchronous.
- */
-export function writeTransaction<T>(db: Db, work: (tx: Tx) => T): T {
-  endSnapshot((db as unknown as { $client: Database }).$client);
-  return db.transaction((tx) => {
-    const result = work(tx);
-    if (result instanceof Promise) {
-      throw new Error("writeTransaction: the work must be synchronous (no await inside a transaction)");
-    }
-    return result;
-  }, { behavior: "immediate" });
 }

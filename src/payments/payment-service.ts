@@ -1,8 +1,8 @@
 import { and, asc, eq, gte, ne, sql } from "drizzle-orm";
-import type { Database } from "bun:sqlite";
 import type { Clock } from "../clock.ts";
 import type { XpPackage } from "./packages.ts";
-import { type Db, type ReadSnapshot, type Tx, writeTransaction } from "../db/client.ts";
+import type { Connection, ReadSnapshot, Tx } from "../db/client.ts";
+import type { Writer } from "../db/writer.ts";
 import { payments, webhookEvents } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import { sha256Hex } from "../hash.ts";
@@ -59,17 +59,18 @@ const disabled = () => new AppError("unavailable", "payments_disabled", "Payment
  * `source: purchase, reference: <order_id>`: exactly once, whatever arrives first or twice.
  */
 export class PaymentService {
-  // verify and webhooks are the busy paths: their statements are prepared once (they run on the
-  // one connection, so inside the transaction too).
+  // verify and webhooks are the busy paths: their statements are prepared once, on the write
+  // connection for units and on the reader for verify's checks.
   readonly #order;
+  readonly #readOrder;
   readonly #markPaid;
 
   readonly #history;
 
   constructor(
     private readonly deps: {
-      db: Db;
-      sqlite: Database;
+      reader: Connection;
+      writer: Writer;
       snapshot: ReadSnapshot;
       clock: Clock;
       log: Logger;
@@ -94,7 +95,7 @@ export class PaymentService {
       paid_at: number | null;
     };
     this.#history = userPages(
-      deps.sqlite,
+      deps.reader.sqlite,
       "payments",
       "id, order_id, user_id, amount_paise, currency, xp, status, payment_id, receipt, failure_reason, created_at, updated_at, paid_at",
       (row: Row): Payment => ({
@@ -113,9 +114,11 @@ export class PaymentService {
         paidAt: row.paid_at === null ? null : new Date(row.paid_at),
       }),
     );
-    this.#order = deps.db.select().from(payments).where(eq(payments.orderId, sql.placeholder("orderId"))).prepare();
+    const order = (db: Connection["db"]) => db.select().from(payments).where(eq(payments.orderId, sql.placeholder("orderId"))).prepare();
+    this.#order = order(deps.writer.db);
+    this.#readOrder = order(deps.reader.db);
     // Placeholders in SET bypass column mapping: times are bound as epoch milliseconds.
-    this.#markPaid = deps.db
+    this.#markPaid = deps.writer.db
       .update(payments)
       .set({
         status: "paid",
@@ -157,7 +160,7 @@ export class PaymentService {
     const receipt = `coc_${userId}_${crypto.randomUUID().slice(0, 8)}`;
     const order = await gateway.createOrder({ amountPaise, receipt, notes: { user_id: String(userId), xp: String(pack.xp) } });
     const now = this.deps.clock.now();
-    writeTransaction(this.deps.db, (tx) => {
+    await this.deps.writer.run((tx) => {
       tx.insert(payments)
         .values({ orderId: order.id, userId, amountPaise, currency: "INR", xp: pack.xp, status: "created", receipt, createdAt: now, updatedAt: now })
         .run();
@@ -171,9 +174,10 @@ export class PaymentService {
    * the caller's (`order_not_yours`), and the signature must be Razorpay's (`invalid_signature`,
    * compared in constant time). Then the order is fulfilled; a repeat credits nothing.
    */
-  verify(userId: number, input: { orderId: string; paymentId: string; signature: string }): Fulfilment {
+  verify(userId: number, input: { orderId: string; paymentId: string; signature: string }): Promise<Fulfilment> {
     const gateway = this.#gateway();
-    const order = this.#order.get({ orderId: input.orderId });
+    this.deps.snapshot.enter();
+    const order = this.#readOrder.get({ orderId: input.orderId });
     if (!order) throw new AppError("not_found", "order_not_found", "No such order");
     if (order.userId !== userId) throw new AppError("forbidden", "order_not_yours", "This order belongs to someone else");
     if (!gateway.checkPaymentSignature(input.orderId, input.paymentId, input.signature)) {
@@ -183,30 +187,36 @@ export class PaymentService {
   }
 
   /**
-   * Marks the order paid and credits its XP, in one transaction, exactly once: a paid order is
-   * answered as it stands. A second, different payment for an already credited order credits
+   * Marks the order paid and credits its XP as one unit of work (see `fulfilIn`); settles once
+   * it is durable.
+   */
+  async fulfil(orderId: string, paymentId: string, via: string): Promise<Fulfilment> {
+    const result = await this.deps.writer.run((tx) => this.fulfilIn(tx, orderId, paymentId, via));
+    this.#logFulfilment(result, paymentId, via);
+    return result;
+  }
+
+  #logFulfilment(result: Fulfilment, paymentId: string, via: string): void {
+    if (result.credited) this.deps.log.info("payment fulfilled", { order_id: result.orderId, payment_id: paymentId, user_id: result.userId, xp: result.xp, via });
+  }
+
+  /**
+   * Marks the order paid and credits its XP, inside the caller's unit, exactly once: a paid order
+   * is answered as it stands. A second, different payment for an already credited order credits
    * nothing and is logged for a refund.
    */
-  fulfil(orderId: string, paymentId: string, via: string, tx?: Tx): Fulfilment {
-    const work = (t: Tx): Fulfilment => {
-      const order = this.#order.get({ orderId });
-      if (!order) throw new AppError("not_found", "order_not_found", "No such order");
-      if (order.status === "paid") {
-        if (order.paymentId !== paymentId) {
-          this.deps.log.warn("second payment for a paid order: refund it", { order_id: orderId, paid_with: order.paymentId, payment_id: paymentId, via });
-        }
-        return { orderId, userId: order.userId, xp: order.xp, credited: false, balance: this.deps.xp.balance(order.userId) };
+  fulfilIn(tx: Tx, orderId: string, paymentId: string, via: string): Fulfilment {
+    const order = this.#order.get({ orderId });
+    if (!order) throw new AppError("not_found", "order_not_found", "No such order");
+    if (order.status === "paid") {
+      if (order.paymentId !== paymentId) {
+        this.deps.log.warn("second payment for a paid order: refund it", { order_id: orderId, paid_with: order.paymentId, payment_id: paymentId, via });
       }
-      const credit = this.deps.xp.add(
-        { userId: order.userId, amount: order.xp, source: "purchase", reference: orderId, actor: `payment:${via}` },
-        t,
-      );
-      this.#markPaid.run({ paymentId, at: this.deps.clock.now().getTime(), id: order.id });
-      return { orderId, userId: order.userId, xp: order.xp, credited: credit.applied, balance: credit.balance };
-    };
-    const result = tx ? work(tx) : writeTransaction(this.deps.db, work);
-    if (result.credited) this.deps.log.info("payment fulfilled", { order_id: orderId, payment_id: paymentId, user_id: result.userId, xp: result.xp, via });
-    return result;
+      return { orderId, userId: order.userId, xp: order.xp, credited: false, balance: this.deps.xp.balanceIn(tx, order.userId) };
+    }
+    const credit = this.deps.xp.addIn(tx, { userId: order.userId, amount: order.xp, source: "purchase", reference: orderId, actor: `payment:${via}` });
+    this.#markPaid.run({ paymentId, at: this.deps.clock.now().getTime(), id: order.id });
+    return { orderId, userId: order.userId, xp: order.xp, credited: credit.applied, balance: credit.balance };
   }
 
   /**
@@ -215,7 +225,7 @@ export class PaymentService {
    * handled once: a redelivery does nothing. `payment.captured` and `order.paid` fulfil; `payment.failed`
    * marks an unpaid order failed; other events are acknowledged.
    */
-  handleWebhook(rawBody: string, signature: string | null, eventId: string | null): string {
+  async handleWebhook(rawBody: string, signature: string | null, eventId: string | null): Promise<string> {
     const gateway = this.#gateway();
     const valid = gateway.checkWebhookSignature(rawBody, signature ?? "");
     if (valid === null) throw new AppError("unavailable", "webhooks_disabled", "No webhook secret is configured (COC_RAZORPAY_WEBHOOK_SECRET)");
@@ -228,31 +238,33 @@ export class PaymentService {
     }
     const event = typeof envelope.event === "string" ? envelope.event : "unknown";
     const id = eventId ?? `body:${sha256Hex(rawBody)}`;
-    return writeTransaction(this.deps.db, (tx) => {
+    const outcome = await this.deps.writer.run((tx) => {
       const seen = tx.select().from(webhookEvents).where(eq(webhookEvents.eventId, id)).get();
-      if (seen) return "duplicate";
+      if (seen) return { answer: "duplicate" };
       tx.insert(webhookEvents).values({ eventId: id, event, receivedAt: this.deps.clock.now() }).run();
       return this.#applyEvent(tx, event, envelope);
     });
+    if (outcome.fulfilment) this.#logFulfilment(outcome.fulfilment.result, outcome.fulfilment.paymentId, `webhook:${event}`);
+    return outcome.answer;
   }
 
-  #applyEvent(tx: Tx, event: string, envelope: WebhookEnvelope): string {
+  #applyEvent(tx: Tx, event: string, envelope: WebhookEnvelope): { answer: string; fulfilment?: { result: Fulfilment; paymentId: string } } {
     const payment = envelope.payload?.payment?.entity;
     const orderId = payment?.order_id ?? envelope.payload?.order?.entity?.id;
     if (event === "payment.captured" || event === "order.paid") {
       if (!orderId || !payment?.id) {
         this.deps.log.warn("webhook without an order or a payment: not credited", { event, order_id: orderId ?? null });
-        return "ignored: no order or payment in the event";
+        return { answer: "ignored: no order or payment in the event" };
       }
       const order = this.#order.get({ orderId });
       if (!order) {
         this.deps.log.warn("webhook for an order this server does not know", { order_id: orderId, event });
-        return "ignored: unknown order";
+        return { answer: "ignored: unknown order" };
       }
       // Only money that was taken, in full, in the order's currency, buys the order's XP.
       if (payment.status !== "captured") {
         this.deps.log.warn("webhook payment is not captured: not credited", { order_id: orderId, event, payment_status: String(payment.status) });
-        return "ignored: payment not captured";
+        return { answer: "ignored: payment not captured" };
       }
       if (payment.amount !== order.amountPaise || payment.currency !== order.currency) {
         this.deps.log.error("webhook payment differs from the order: not credited", {
@@ -260,13 +272,13 @@ export class PaymentService {
           expected: `${order.amountPaise} ${order.currency}`,
           paid: `${String(payment.amount)} ${String(payment.currency)}`,
         });
-        return "ignored: amount or currency mismatch";
+        return { answer: "ignored: amount or currency mismatch" };
       }
-      const result = this.fulfil(orderId, payment.id, `webhook:${event}`, tx);
-      return result.credited ? "fulfilled" : "already fulfilled";
+      const result = this.fulfilIn(tx, orderId, payment.id, `webhook:${event}`);
+      return { answer: result.credited ? "fulfilled" : "already fulfilled", fulfilment: { result, paymentId: payment.id } };
     }
     if (event === "payment.failed") {
-      if (!orderId) return "ignored: no order in the event";
+      if (!orderId) return { answer: "ignored: no order in the event" };
       const now = this.deps.clock.now();
       const changed = tx
         .update(payments)
@@ -274,9 +286,9 @@ export class PaymentService {
         .where(and(eq(payments.orderId, orderId), eq(payments.status, "created")))
         .returning({ id: payments.id })
         .all();
-      return changed.length > 0 ? "marked failed" : "ignored: order not pending";
+      return { answer: changed.length > 0 ? "marked failed" : "ignored: order not pending" };
     }
-    return "ignored: event not used";
+    return { answer: "ignored: event not used" };
   }
 
   /**
@@ -287,8 +299,8 @@ export class PaymentService {
   async replay(options: { since?: Date; orderId?: string; dryRun?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<ReplayOutcome[]> {
     const gateway = this.#gateway();
     const orders = options.orderId
-      ? this.deps.db.select().from(payments).where(eq(payments.orderId, options.orderId)).all()
-      : this.deps.db
+      ? this.deps.reader.db.select().from(payments).where(eq(payments.orderId, options.orderId)).all()
+      : this.deps.reader.db
           .select()
           .from(payments)
           .where(and(ne(payments.status, "paid"), options.since ? gte(payments.createdAt, options.since) : undefined))
@@ -307,7 +319,7 @@ export class PaymentService {
           else if (captured.amount !== order.amountPaise) outcomes.push({ ...base, outcome: "failed", detail: `captured ${captured.amount} paise, order is ${order.amountPaise}` });
           else if (options.dryRun) outcomes.push({ ...base, outcome: "would_credit", detail: captured.id });
           else {
-            const result = this.fulfil(order.orderId, captured.id, "replay");
+            const result = await this.fulfil(order.orderId, captured.id, "replay");
             outcomes.push({ ...base, outcome: result.credited ? "credited" : "skipped", detail: result.credited ? captured.id : "already credited" });
           }
         } catch (error) {

@@ -37,8 +37,8 @@ export function paymentRoutes({ payments, guard }: { payments: PaymentService; g
         description: "400 `invalid_package` for an amount that is no package's price; 502 when Razorpay fails (nothing is stored); 503 `payments_disabled`.",
       },
     })
-    .post("/verify-payment/", ({ caller, body }) =>
-      paymentVerifiedAnswer(payments.verify(caller.id, { orderId: body.razorpay_order_id, paymentId: body.razorpay_payment_id, signature: body.razorpay_signature })), {
+    .post("/verify-payment/", async ({ caller, body }) =>
+      paymentVerifiedAnswer(await payments.verify(caller.id, { orderId: body.razorpay_order_id, paymentId: body.razorpay_payment_id, signature: body.razorpay_signature })), {
       auth: true,
       body: VerifyBody,
       response: { 200: PaymentVerified, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 503: Problem },
@@ -48,9 +48,9 @@ export function paymentRoutes({ payments, guard }: { payments: PaymentService; g
         description: "400 `invalid_signature`; 403 someone else's order; 404 unknown order. A repeat is 200 and credits nothing.",
       },
     })
-    .post("/webhook/", ({ request }) => ({
+    .post("/webhook/", async ({ request }) => ({
       status: "ok" as const,
-      handled: payments.handleWebhook(rawBodyOf(request), request.headers.get("x-razorpay-signature"), request.headers.get("x-razorpay-event-id")),
+      handled: await payments.handleWebhook(rawBodyOf(request), request.headers.get("x-razorpay-signature"), request.headers.get("x-razorpay-event-id")),
     }), {
       body: Type.Unknown({ description: "Razorpay's event, signed in X-Razorpay-Signature over the raw body" }),
       response: { 200: WebhookHandled, 400: Problem, 503: Problem },

@@ -1,7 +1,8 @@
 import { eq, sql } from "drizzle-orm";
-import type { Database, Statement } from "bun:sqlite";
+import type { Statement } from "bun:sqlite";
 import type { Clock } from "../clock.ts";
-import { type Db, type ReadSnapshot, writeTransaction } from "../db/client.ts";
+import type { Connection, ReadSnapshot } from "../db/client.ts";
+import type { Writer } from "../db/writer.ts";
 import { checkIns, profiles } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import type { XpService } from "../xp/xp-service.ts";
@@ -81,25 +82,26 @@ function checkInOf(row: CheckInDbRow): CheckInRow {
  * writes the streak fields.
  */
 export class RewardsService {
-  // The check-in is the busiest write: its statements are prepared once. They run on the one
-  // connection, so inside the transaction too.
+  // The check-in is the busiest write: its statements are prepared once, on the write connection
+  // for units and on the reader for the check-in page.
   readonly #profileState: Statement<StateRow, [number]>;
+  readonly #readProfileState: Statement<StateRow, [number]>;
   readonly #recent: Statement<CheckInDbRow, [number, number]>;
   readonly #recordCheckIn;
   readonly #saveStreak;
   readonly #dateIn = cachedLocalDate();
 
-  constructor(private readonly deps: { db: Db; sqlite: Database; snapshot: ReadSnapshot; clock: Clock; xp: XpService; config: RewardRules }) {
-    const { db } = deps;
+  constructor(private readonly deps: { reader: Connection; writer: Writer; snapshot: ReadSnapshot; clock: Clock; xp: XpService; config: RewardRules }) {
+    const { db } = deps.writer;
     const id = sql.placeholder("userId");
     // Read on every check-in page and every check-in: raw prepared statements, one each.
-    this.#profileState = deps.sqlite.prepare<StateRow, [number]>(
-      // The last check-in's zone: the row of the profile's last date, found by the unique index.
-      `SELECT p.current_streak, p.longest_streak, p.streak_freezes, p.last_check_in, p.timezone,
+    // The last check-in's zone: the row of the profile's last date, found by the unique index.
+    const state = `SELECT p.current_streak, p.longest_streak, p.streak_freezes, p.last_check_in, p.timezone,
               (SELECT c.timezone FROM check_ins c WHERE c.user_id = ?1 AND c.date = p.last_check_in) AS last_zone
-       FROM profiles p WHERE p.user_id = ?1`,
-    );
-    this.#recent = deps.sqlite.prepare<CheckInDbRow, [number, number]>(
+       FROM profiles p WHERE p.user_id = ?1`;
+    this.#profileState = deps.writer.sqlite.prepare<StateRow, [number]>(state);
+    this.#readProfileState = deps.reader.sqlite.prepare<StateRow, [number]>(state);
+    this.#recent = deps.reader.sqlite.prepare<CheckInDbRow, [number, number]>(
       "SELECT id, user_id, date, timezone, streak_day, cycle_day, xp_earned, freezes_used, created_at FROM check_ins WHERE user_id = +? ORDER BY date DESC LIMIT +?",
     );
     this.#recordCheckIn = db
@@ -131,15 +133,15 @@ export class RewardsService {
   }
 
   /**
-   * Checks the user in for today (their local date). One immediate transaction: the rules of
+   * Checks the user in for today (their local date). One unit of work: the rules of
    * `decideCheckIn`, the check-in row, the XP (`check_in`, reference `<user>:<date>`) and the
    * streak. A second check-in for the same local date is `already_checked_in` and changes
    * nothing, however many arrive at once.
    */
-  checkIn(userId: number): CheckInOutcome {
-    return writeTransaction(this.deps.db, (tx) => {
+  checkIn(userId: number): Promise<CheckInOutcome> {
+    return this.deps.writer.run((tx) => {
       const now = this.deps.clock.now();
-      const { state, zone } = this.#state(userId);
+      const { state, zone } = this.#state(this.#profileState, userId);
       const decision = decideCheckIn(state, now, zone, this.deps.config.table, this.#dateIn);
       if (!decision.allowed) throw new AppError("conflict", "already_checked_in", "Already checked in today");
       const row = this.#recordCheckIn.get({
@@ -161,10 +163,7 @@ export class RewardsService {
         lastDate: decision.date,
         updatedAt: now.getTime(),
       });
-      const credit = this.deps.xp.add(
-        { userId, amount: decision.xp, source: "check_in", reference: `${userId}:${decision.date}`, actor: `user:${userId}` },
-        tx,
-      );
+      const credit = this.deps.xp.addIn(tx, { userId, amount: decision.xp, source: "check_in", reference: `${userId}:${decision.date}`, actor: `user:${userId}` });
       return {
         checkIn: row,
         totalXp: credit.balance,
@@ -178,7 +177,7 @@ export class RewardsService {
   status(userId: number): CheckInState {
     this.deps.snapshot.enter();
     const now = this.deps.clock.now();
-    const { state, zone } = this.#state(userId);
+    const { state, zone } = this.#state(this.#readProfileState, userId);
     const decision = decideCheckIn(state, now, zone, this.deps.config.table, this.#dateIn);
     const table = this.deps.config.table;
     let nextAt = now;
@@ -218,18 +217,18 @@ export class RewardsService {
    * `freeze_cap_reached` or `insufficient_xp` change nothing. With an idempotency key, a
    * retried request answers the first purchase instead of buying again.
    */
-  buyFreeze(userId: number, idempotencyKey?: string): { freezes: number; totalXp: number } {
-    return writeTransaction(this.deps.db, (tx) => {
+  buyFreeze(userId: number, idempotencyKey?: string): Promise<{ freezes: number; totalXp: number }> {
+    return this.deps.writer.run((tx) => {
       const reference = idempotencyKey ? `${userId}:${idempotencyKey}` : null;
-      const { state } = this.#state(userId);
-      if (reference && this.deps.xp.findEntry("streak_freeze_purchase", reference)) {
-        return { freezes: state.freezes, totalXp: this.deps.xp.balance(userId) };
+      const { state } = this.#state(this.#profileState, userId);
+      if (reference && this.deps.xp.findEntryIn(tx, "streak_freeze_purchase", reference)) {
+        return { freezes: state.freezes, totalXp: this.deps.xp.balanceIn(tx, userId) };
       }
       const { freezeCost, freezeCap } = this.deps.config;
       if (state.freezes >= freezeCap) {
         throw new AppError("conflict", "freeze_cap_reached", `You already hold the most streak freezes allowed (${freezeCap})`);
       }
-      const spend = this.deps.xp.add({ userId, amount: -freezeCost, source: "streak_freeze_purchase", reference, actor: `user:${userId}` }, tx);
+      const spend = this.deps.xp.addIn(tx, { userId, amount: -freezeCost, source: "streak_freeze_purchase", reference, actor: `user:${userId}` });
       const freezes = state.freezes + 1;
       tx.update(profiles).set({ streakFreezes: freezes, updatedAt: this.deps.clock.now() }).where(eq(profiles.userId, userId)).run();
       return { freezes, totalXp: spend.balance };
@@ -240,16 +239,16 @@ export class RewardsService {
    * Ends a user's current streak (an admin's decision): current 0, longest kept, freezes kept.
    * The next check-in starts again at day 1. Answers the streak before and after.
    */
-  resetStreak(userId: number): { before: number; after: 0; longest: number } {
-    return writeTransaction(this.deps.db, (tx) => {
-      const { state } = this.#state(userId);
+  resetStreak(userId: number): Promise<{ before: number; after: 0; longest: number }> {
+    return this.deps.writer.run((tx) => {
+      const { state } = this.#state(this.#profileState, userId);
       tx.update(profiles).set({ currentStreak: 0, updatedAt: this.deps.clock.now() }).where(eq(profiles.userId, userId)).run();
       return { before: state.current, after: 0 as const, longest: state.longest };
     });
   }
 
-  #state(userId: number): { state: StreakState; zone: string } {
-    const row = this.#profileState.get(userId);
+  #state(statement: Statement<StateRow, [number]>, userId: number): { state: StreakState; zone: string } {
+    const row = statement.get(userId);
     if (!row) throw new AppError("not_found", "user_not_found", "No such user");
     return {
       state: {

@@ -16,9 +16,10 @@ export function rewardsRoutes({ rewards, rules, guard }: { rewards: RewardsServi
   const days = rules.table.length;
   return new Elysia({ prefix: "/api/rewards" })
     .use(guard)
-    .post("/check-in/", ({ caller, set }) => {
+    .post("/check-in/", async ({ caller, set }) => {
+      const outcome = await rewards.checkIn(caller.id);
       set.status = 201;
-      return checkInAnswer(rewards.checkIn(caller.id));
+      return checkInAnswer(outcome);
     }, {
       auth: true,
       response: { 201: CheckInAnswer, 401: Problem, 403: Problem, 409: Problem },
@@ -33,15 +34,16 @@ export function rewardsRoutes({ rewards, rules, guard }: { rewards: RewardsServi
       response: { 200: CheckInStatus, 401: Problem, 403: Problem },
       detail: { tags, summary: "Today's check-in state, the streak, the next reward and the reward table" },
     })
-    .post("/streak-freezes/", ({ caller, request, set }) => {
+    .post("/streak-freezes/", async ({ caller, request, set }) => {
       const key = request.headers.get("idempotency-key") ?? undefined;
       if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
         throw new AppError("validation", "validation_failed", "Idempotency-Key must be 1–64 letters, digits, '_' or '-'", {
           errors: [{ path: "/headers/idempotency-key", message: "must be 1–64 letters, digits, '_' or '-'" }],
         });
       }
+      const bought = await rewards.buyFreeze(caller.id, key);
       set.status = 201;
-      return freezeBoughtAnswer(rewards.buyFreeze(caller.id, key));
+      return freezeBoughtAnswer(bought);
     }, {
       auth: true,
       response: { 201: FreezeBought, 400: Problem, 401: Problem, 403: Problem, 409: Problem },

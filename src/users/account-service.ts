@@ -1,6 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import { type Db, writeTransaction } from "../db/client.ts";
+import type { Writer } from "../db/writer.ts";
 import { identities, oauthStates, profiles, refreshTokens, users } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -12,17 +12,17 @@ export const deletedName = (userId: number) => `~deleted-${userId}`;
 
 /** Ending an account at its owner's request. */
 export class AccountService {
-  constructor(private readonly deps: { db: Db; clock: Clock; log: Logger; follows: FollowService; media: MediaStore }) {}
+  constructor(private readonly deps: { writer: Writer; clock: Clock; log: Logger; follows: FollowService; media: MediaStore }) {}
 
   /**
-   * Deletes the account: in one transaction its personal data is erased (email, names, password,
+   * Deletes the account: in one unit of work its personal data is erased (email, names, password,
    * bio, images, links, time zone, OAuth identities, sessions, follows) and its username freed; the
    * row stays, disabled, so that the XP ledger and payment orders it owns are kept for accounting
    * detached from any person, and its chat messages show as from `deleted-user`. Its images are
    * removed from the disk after the commit.
    */
-  delete(userId: number): void {
-    const images = writeTransaction(this.deps.db, (tx) => {
+  async delete(userId: number): Promise<void> {
+    const images = await this.deps.writer.run((tx) => {
       const user = tx.select({ id: users.id, deletedAt: users.deletedAt }).from(users).where(eq(users.id, userId)).get();
       if (!user || user.deletedAt) throw new AppError("not_found", "user_not_found", "No such user");
       const profile = tx.select({ avatarUrl: profiles.avatarUrl, bannerUrl: profiles.bannerUrl }).from(profiles).where(eq(profiles.userId, userId)).get();

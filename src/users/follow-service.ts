@@ -1,7 +1,8 @@
-import type { Database, Statement } from "bun:sqlite";
+import type { Statement } from "bun:sqlite";
 import { and, eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import { type Db, type Tx, writeTransaction } from "../db/client.ts";
+import type { Connection, Db, ReadSnapshot, Tx } from "../db/client.ts";
+import type { Writer } from "../db/writer.ts";
 import { follows, profiles } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import { decodeCursor, type Page, toPage } from "../pagination.ts";
@@ -51,16 +52,18 @@ export class FollowService {
   readonly #lists: Record<"followers" | "following", Statement<ListRow, [Record<string, number>]>>;
   readonly #follows: Statement<{ one: number }, [number, number]>;
 
-  constructor(private readonly deps: { db: Db; sqlite: Database; clock: Clock; users: UserService }) {
+  constructor(private readonly deps: { reader: Connection; writer: Writer; snapshot: ReadSnapshot; clock: Clock; users: UserService }) {
+    const { sqlite } = deps.reader;
     this.#lists = {
-      followers: deps.sqlite.prepare<ListRow, [Record<string, number>]>(LIST("followers")),
-      following: deps.sqlite.prepare<ListRow, [Record<string, number>]>(LIST("following")),
+      followers: sqlite.prepare<ListRow, [Record<string, number>]>(LIST("followers")),
+      following: sqlite.prepare<ListRow, [Record<string, number>]>(LIST("following")),
     };
-    this.#follows = deps.sqlite.prepare<{ one: number }, [number, number]>("SELECT 1 AS one FROM follows WHERE follower_id = ? AND followee_id = ?");
+    this.#follows = sqlite.prepare<{ one: number }, [number, number]>("SELECT 1 AS one FROM follows WHERE follower_id = ? AND followee_id = ?");
   }
 
   /** Whether `followerId` follows `followeeId` (false for nobody). */
   follows(followerId: number | null, followeeId: number): boolean {
+    this.deps.snapshot.enter();
     return followerId !== null && this.#follows.get(followerId, followeeId) !== null;
   }
 
@@ -68,8 +71,8 @@ export class FollowService {
    * Follows `username` if the caller does not yet, unfollows otherwise. Yourself: `cannot_follow_self`;
    * unknown or disabled: `user_not_found`. Answers the state now and the followed user's counts.
    */
-  toggle(followerId: number, username: string): { following: boolean; followersCount: number; followingCount: number } {
-    return writeTransaction(this.deps.db, (tx) => {
+  toggle(followerId: number, username: string): Promise<{ following: boolean; followersCount: number; followingCount: number }> {
+    return this.deps.writer.run((tx) => {
       const target = this.#visible(username, tx);
       if (target.id === followerId) throw new AppError("validation", "cannot_follow_self", "You cannot follow yourself");
       const existing = tx.select().from(follows).where(and(eq(follows.followerId, followerId), eq(follows.followeeId, target.id))).get();
@@ -88,7 +91,8 @@ export class FollowService {
    * says whether `viewerId` follows that person. Disabled accounts are left out.
    */
   list(side: "followers" | "following", username: string, viewerId: number | null, options: { limit?: number; cursor?: string }): Page<FollowEntry> {
-    const user = this.#visible(username, this.deps.db);
+    this.deps.snapshot.enter();
+    const user = this.#visible(username, this.deps.reader.db);
     const limit = Math.min(FOLLOW_PAGE_SIZE, Math.max(1, options.limit ?? FOLLOW_PAGE_SIZE));
     const after =
       options.cursor === undefined
@@ -108,7 +112,7 @@ export class FollowService {
 
   /**
    * Removes every follow of `userId`, either way, keeping the others' counts right (the account
-   * is being deleted). Inside the caller's transaction.
+   * is being deleted). Inside the caller's unit.
    */
   removeAll(tx: Tx, userId: number): void {
     tx.run(sql`UPDATE profiles SET followers_count = followers_count - 1 WHERE user_id IN (SELECT followee_id FROM follows WHERE follower_id = ${userId})`);

@@ -1,7 +1,8 @@
-import type { Database, Statement } from "bun:sqlite";
+import type { Statement } from "bun:sqlite";
 import { eq } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import { type Db, type ReadSnapshot, writeTransaction } from "../db/client.ts";
+import type { Connection, ReadSnapshot } from "../db/client.ts";
+import type { Writer } from "../db/writer.ts";
 import { profiles, users } from "../db/schema.ts";
 import { AppError, type FieldError } from "../errors.ts";
 import type { Streak } from "../rewards/rules.ts";
@@ -127,15 +128,15 @@ export class ProfileService {
   // Profiles are read on every page of the app: raw prepared statements, rows mapped by hand
   // (drizzle's mapping cost more than the query), and the user and the profile read by their
   // primary keys in two statements — measured faster in SQLite than the same read as one join.
-  // They run on the one connection, so inside a caller's transaction too.
+  // They run on the reader: a unit of work never reads a profile through them.
   readonly #user: Statement<UserRow, [number]>;
   readonly #userByName: Statement<UserRow, [string]>;
   readonly #profile: Statement<ProfileRow, [number]>;
   readonly #ownProfile: Statement<ProfileRow, [number]>;
   readonly #newest: Statement<UserRow, [number, number]>;
 
-  constructor(private readonly deps: { db: Db; sqlite: Database; snapshot: ReadSnapshot; clock: Clock; users: UserService; media: MediaStore }) {
-    const { sqlite } = deps;
+  constructor(private readonly deps: { reader: Connection; writer: Writer; snapshot: ReadSnapshot; clock: Clock; users: UserService; media: MediaStore }) {
+    const { sqlite } = deps.reader;
     this.#user = sqlite.prepare<UserRow, [number]>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`);
     this.#userByName = sqlite.prepare<UserRow, [string]>(`SELECT ${USER_COLUMNS} FROM users WHERE lower(username) = ?`);
     this.#profile = sqlite.prepare<ProfileRow, [number]>(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE user_id = ?1`);
@@ -193,7 +194,7 @@ export class ProfileService {
    * anywhere and nothing changes (`validation_failed` with every problem). New images are stored
    * before the write and the ones they replace removed after it.
    */
-  update(userId: number, input: ProfileChanges): ProfileRecord {
+  async update(userId: number, input: ProfileChanges): Promise<ProfileRecord> {
     const problems: FieldError[] = [];
     const changes: Partial<typeof profiles.$inferInsert> = {};
     const userChanges: Partial<typeof users.$inferInsert> = {};
@@ -244,9 +245,8 @@ export class ProfileService {
       changes[column] = url;
       return url;
     });
-    let replaced: (string | null)[] = [];
     try {
-      const record = writeTransaction(this.deps.db, (tx) => {
+      const replaced = await this.deps.writer.run((tx) => {
         const current = tx.select().from(profiles).where(eq(profiles.userId, userId)).get();
         if (!current) throw noSuchUser();
         if (userChanges.username !== undefined) {
@@ -264,12 +264,9 @@ export class ProfileService {
         const now = this.deps.clock.now();
         tx.update(profiles).set({ ...changes, updatedAt: now }).where(eq(profiles.userId, userId)).run();
         if (Object.keys(userChanges).length > 0) tx.update(users).set({ ...userChanges, updatedAt: now }).where(eq(users.id, userId)).run();
-        replaced = [
-          changes.avatarUrl !== undefined ? current.avatarUrl : null,
-          changes.bannerUrl !== undefined ? current.bannerUrl : null,
-        ];
-        return this.byId(userId);
+        return [changes.avatarUrl !== undefined ? current.avatarUrl : null, changes.bannerUrl !== undefined ? current.bannerUrl : null];
       });
+      const record = this.byId(userId);
       for (const url of replaced) if (url !== record.avatarUrl && url !== record.bannerUrl) this.deps.media.remove(url);
       return record;
     } catch (error) {

@@ -1,6 +1,6 @@
 import { and, count, eq, gt, like } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import { type Db, writeTransaction } from "../db/client.ts";
+import type { Writer } from "../db/writer.ts";
 import { profiles, users, xpLedger } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import type { XpService } from "../xp/xp-service.ts";
@@ -28,18 +28,18 @@ export interface Redemption {
  * code with throwaway accounts (the shop sells XP for money) earns little.
  */
 export class ReferralService {
-  constructor(private readonly deps: { db: Db; clock: Clock; xp: XpService; dailyCap: number }) {}
+  constructor(private readonly deps: { writer: Writer; clock: Clock; xp: XpService; dailyCap: number }) {}
 
   /**
-   * Redeems `code` (any case) for `userId`: one transaction records the referral and credits
+   * Redeems `code` (any case) for `userId`: one unit of work records the referral and credits
    * both users through XpService. Own code (`own_referral_code`), unknown code (`referral_code_not_found`), a
    * second redeem or two users redeeming each other's codes (`referral_already_redeemed`,
    * `mutual_referral`) change nothing. The XP references are keyed
    * by the redeeming user, so even a racing duplicate cannot credit twice. Past the owner's daily
    * cap the redeemer still gets their XP and the owner nothing.
    */
-  redeem(userId: number, code: string): Redemption {
-    return writeTransaction(this.deps.db, (tx) => {
+  redeem(userId: number, code: string): Promise<Redemption> {
+    return this.deps.writer.run((tx) => {
       const normalized = code.trim().toUpperCase();
       const owner = tx
         .select({ userId: profiles.userId, referredBy: profiles.referredByUserId, disabled: users.disabled })
@@ -61,7 +61,7 @@ export class ReferralService {
         .where(eq(profiles.userId, userId))
         .run();
       const actor = `user:${userId}`;
-      const mine = this.deps.xp.add({ userId, amount: REFERRAL_XP, source: "referral", reference: `redeemed:${userId}`, actor }, tx);
+      const mine = this.deps.xp.addIn(tx, { userId, amount: REFERRAL_XP, source: "referral", reference: `redeemed:${userId}`, actor });
       const since = new Date(this.deps.clock.now().getTime() - DAY_MS);
       const rewardedToday =
         tx
@@ -71,7 +71,7 @@ export class ReferralService {
           .get()?.n ?? 0;
       const referrerRewarded = rewardedToday < this.deps.dailyCap;
       if (referrerRewarded) {
-        this.deps.xp.add({ userId: owner.userId, amount: REFERRAL_XP, source: "referral", reference: `referred:${userId}`, actor }, tx);
+        this.deps.xp.addIn(tx, { userId: owner.userId, amount: REFERRAL_XP, source: "referral", reference: `referred:${userId}`, actor });
       }
       const referrer = tx.select({ username: users.username }).from(users).where(eq(users.id, owner.userId)).get();
       return { xpAwarded: REFERRAL_XP, totalXp: mine.balance, referrer: referrer?.username ?? "", referrerRewarded };

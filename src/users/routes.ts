@@ -55,7 +55,7 @@ export function profileRoutes({ profiles, referrals, follows, accounts, users, g
     response: { 200: FullProfile, 400: Problem, 401: Problem, 403: Problem, 409: Problem },
   };
   const updateDoc = `Partial update: only the fields sent change. JSON, or multipart/form-data as the original web client sends it (text fields, and \`avatar\` / \`banner\` image files: PNG, JPEG, WebP or GIF, stored and served under /media/). Unknown fields, non-http(s) URLs, a bio over ${MAX_BIO_LENGTH} characters, an unknown time zone or link key, an image that is none of those: 400, and nothing changes. \`username\` renames (409 \`username_taken\`).`;
-  const edit = async (userId: number, body: Parameters<typeof profileChanges>[0]) => fullProfileAnswer(profiles.update(userId, await profileChanges(body)));
+  const edit = async (userId: number, body: Parameters<typeof profileChanges>[0]) => fullProfileAnswer(await profiles.update(userId, await profileChanges(body)));
   const followList = (side: "followers" | "following") =>
     ({ params, query, viewer, request, set }: { params: { username: string }; query: { limit?: number; cursor?: string }; viewer: { id: number } | null; request: Request; set: { headers: Record<string, string | number> } }) => {
       const page = follows.list(side, params.username, viewer?.id ?? null, query);
@@ -82,8 +82,8 @@ export function profileRoutes({ profiles, referrals, follows, accounts, users, g
       ...update,
       detail: { tags, summary: "Edit the caller's profile (the original frontend's path; same as PATCH)", description: updateDoc },
     })
-    .delete("/user/", ({ caller }) => {
-      accounts.delete(caller.id);
+    .delete("/user/", async ({ caller }) => {
+      await accounts.delete(caller.id);
       return accountDeletedAnswer();
     }, {
       auth: true,
@@ -94,7 +94,7 @@ export function profileRoutes({ profiles, referrals, follows, accounts, users, g
         description: "Personal data (email, names, bio, images, links, identities, sessions, follows) is erased and the username freed; the XP ledger and payment orders are kept for accounting, detached from any person; chat messages stay, shown as from `deleted-user`.",
       },
     })
-    .post("/user/redeem-referral/", ({ caller, body }) => redeemAnswer(referrals.redeem(caller.id, body.code)), {
+    .post("/user/redeem-referral/", async ({ caller, body }) => redeemAnswer(await referrals.redeem(caller.id, body.code)), {
       auth: true,
       body: RedeemBody,
       response: { 200: RedeemAnswer, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem },
@@ -113,7 +113,7 @@ export function profileRoutes({ profiles, referrals, follows, accounts, users, g
       response: { 200: UserProfile, 401: Problem, 403: Problem, 404: Problem },
       detail: { tags, summary: "A user's public profile, with whether the caller follows them", description: "No email, no referral code. The bearer token is optional." },
     })
-    .post("/users/:username/follow/", ({ caller, params }) => followToggledAnswer(follows.toggle(caller.id, params.username)), {
+    .post("/users/:username/follow/", async ({ caller, params }) => followToggledAnswer(await follows.toggle(caller.id, params.username)), {
       auth: true,
       params: UsernameParams,
       response: { 200: FollowToggled, 400: Problem, 401: Problem, 403: Problem, 404: Problem },
@@ -144,10 +144,10 @@ export function profileRoutes({ profiles, referrals, follows, accounts, users, g
       response: { 200: Type.Array(FullProfile), 400: Problem, 401: Problem, 403: Problem },
       detail: { tags, summary: "Every account, newest first (admins)", description: "A plain array of at most `limit` (default and max 100); the next page's URL is in the `Link` header." },
     })
-    .post("/admin/users/:username/toggle-block/", ({ caller, params }) => {
+    .post("/admin/users/:username/toggle-block/", async ({ caller, params }) => {
       const user = users.requireByUsername(params.username);
       if (user.id === caller.id) throw new AppError("validation", "cannot_block_self", "You cannot block yourself");
-      users.setDisabled(user.id, !user.disabled);
+      await users.setDisabled(user.id, !user.disabled);
       return { message: user.disabled ? `${user.username} is unblocked.` : `${user.username} is blocked.`, is_active: user.disabled };
     }, {
       auth: "admin",

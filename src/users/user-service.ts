@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, isNull, or, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import { type Db, type Tx, writeTransaction } from "../db/client.ts";
+import type { Connection, Db, ReadSnapshot, Tx } from "../db/client.ts";
+import type { Writer } from "../db/writer.ts";
 import { identities, profiles, refreshTokens, users } from "../db/schema.ts";
 import { AppError, type FieldError } from "../errors.ts";
 import { emailProblem, usernameBase, usernameProblem } from "./rules.ts";
@@ -52,14 +53,14 @@ export function generateReferralCode(): string {
  * The one way users come to exist (registration, OAuth, the CLI) and are found.
  */
 export class UserService {
-  constructor(private readonly deps: { db: Db; clock: Clock }) {}
+  constructor(private readonly deps: { reader: Connection; writer: Writer; snapshot: ReadSnapshot; clock: Clock }) {}
 
   /**
    * Checks a new account's username and email as `create` will: malformed (`validation_failed`),
    * taken ignoring case (`username_taken` / `email_taken`). Answers them trimmed. Writes nothing, so a
    * caller can refuse before doing expensive work (hashing a password).
    */
-  checkAvailable(input: { username: string; email?: string | null }, tx: Db | Tx = this.deps.db): { username: string; email: string | null } {
+  checkAvailable(input: { username: string; email?: string | null }, tx: Db | Tx = this.deps.reader.db): { username: string; email: string | null } {
     const problems: FieldError[] = [];
     const username = input.username.trim();
     const email = input.email?.trim() || null;
@@ -78,35 +79,39 @@ export class UserService {
   }
 
   /**
-   * Creates a user, its profile and (for OAuth) its identity in one transaction, so no user ever
-   * exists without a profile. Usernames and emails are unique ignoring case (`username_taken`,
-   * `email_taken`). Pass `tx` to join a transaction already open.
+   * Creates a user, its profile and (for OAuth) its identity as one unit (see `createIn`).
    */
-  create(input: NewUser, tx?: Tx): User {
-    const work = (t: Tx): User => {
-      const { username, email } = this.checkAvailable(input, t);
-      const now = this.deps.clock.now();
-      const user = t
-        .insert(users)
-        .values({
-          username,
-          email,
-          emailVerified: email !== null && input.emailVerified === true,
-          passwordHash: input.passwordHash ?? null,
-          role: input.role ?? "user",
-          lastSignInProvider: input.lastSignInProvider ?? null,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning()
-        .get();
-      t.insert(profiles)
-        .values({ userId: user.id, avatarUrl: input.avatarUrl ?? null, referralCode: this.#freshReferralCode(t), updatedAt: now })
-        .run();
-      if (input.identity) this.linkIdentity(t, user.id, input.identity);
-      return user;
-    };
-    return tx ? work(tx) : writeTransaction(this.deps.db, work);
+  create(input: NewUser): Promise<User> {
+    return this.deps.writer.run((tx) => this.createIn(tx, input));
+  }
+
+  /**
+   * Creates a user, its profile and (for OAuth) its identity inside the caller's unit, so no user
+   * ever exists without a profile. Usernames and emails are unique ignoring case
+   * (`username_taken`, `email_taken`).
+   */
+  createIn(t: Tx, input: NewUser): User {
+    const { username, email } = this.checkAvailable(input, t);
+    const now = this.deps.clock.now();
+    const user = t
+      .insert(users)
+      .values({
+        username,
+        email,
+        emailVerified: email !== null && input.emailVerified === true,
+        passwordHash: input.passwordHash ?? null,
+        role: input.role ?? "user",
+        lastSignInProvider: input.lastSignInProvider ?? null,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning()
+      .get();
+    t.insert(profiles)
+      .values({ userId: user.id, avatarUrl: input.avatarUrl ?? null, referralCode: this.#freshReferralCode(t), updatedAt: now })
+      .run();
+    if (input.identity) this.linkIdentity(t, user.id, input.identity);
+    return user;
   }
 
   /** Notes how a user signed in last ("local" or a provider): the original web client shows it. */
@@ -122,17 +127,17 @@ export class UserService {
       .run();
   }
 
-  findById(id: number, tx: Db | Tx = this.deps.db): User | undefined {
+  findById(id: number, tx: Db | Tx = this.deps.reader.db): User | undefined {
     return tx.select().from(users).where(eq(users.id, id)).get();
   }
 
   /** By username, ignoring case. */
-  findByUsername(username: string, tx: Db | Tx = this.deps.db): User | undefined {
+  findByUsername(username: string, tx: Db | Tx = this.deps.reader.db): User | undefined {
     return tx.select().from(users).where(sql`lower(${users.username}) = ${username.trim().toLowerCase()}`).get();
   }
 
   /** By username or, when `login` holds an @, by email; both ignoring case. */
-  findByLogin(login: string, tx: Db | Tx = this.deps.db): User | undefined {
+  findByLogin(login: string, tx: Db | Tx = this.deps.reader.db): User | undefined {
     return login.includes("@") ? this.findByEmail(login, tx) : this.findByUsername(login, tx);
   }
 
@@ -156,7 +161,7 @@ export class UserService {
     }[options.sort ?? "created"];
     const search = options.search?.trim();
     const pattern = search ? `%${search.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%` : null;
-    return this.deps.db
+    return this.deps.reader.db
       .select({ user: users, profile: profiles })
       .from(users)
       .innerJoin(profiles, eq(profiles.userId, users.id))
@@ -172,8 +177,8 @@ export class UserService {
   }
 
   /** Makes a user an admin or a plain user; their next request sees the new role. */
-  setRole(userId: number, role: "user" | "admin"): void {
-    writeTransaction(this.deps.db, (tx) => {
+  async setRole(userId: number, role: "user" | "admin"): Promise<void> {
+    await this.deps.writer.run((tx) => {
       tx.update(users).set({ role, updatedAt: this.deps.clock.now() }).where(eq(users.id, userId)).run();
     });
   }
@@ -182,8 +187,8 @@ export class UserService {
    * Disables (or enables) an account. Disabling also revokes every refresh token in the same
    * transaction; access tokens are refused on their next use and chat sockets are closed.
    */
-  setDisabled(userId: number, disabled: boolean): void {
-    writeTransaction(this.deps.db, (tx) => {
+  async setDisabled(userId: number, disabled: boolean): Promise<void> {
+    await this.deps.writer.run((tx) => {
       const now = this.deps.clock.now();
       tx.update(users).set({ disabled, updatedAt: now }).where(eq(users.id, userId)).run();
       if (disabled) {
@@ -192,7 +197,7 @@ export class UserService {
     });
   }
 
-  findByEmail(email: string, tx: Db | Tx = this.deps.db): User | undefined {
+  findByEmail(email: string, tx: Db | Tx = this.deps.reader.db): User | undefined {
     return tx.select().from(users).where(sql`lower(${users.email}) = ${email.trim().toLowerCase()}`).get();
   }
 

@@ -1,7 +1,7 @@
 import { and, desc, eq, sql } from "drizzle-orm";
-import type { Database } from "bun:sqlite";
 import type { Clock } from "../clock.ts";
-import { type Db, type ReadSnapshot, type Tx, writeTransaction } from "../db/client.ts";
+import type { Connection, ReadSnapshot, Tx } from "../db/client.ts";
+import type { Writer } from "../db/writer.ts";
 import { profiles, users, XP_SOURCES, type XpSource, xpLedger } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import { userPages } from "../db/user-pages.ts";
@@ -51,25 +51,26 @@ export interface LeaderboardEntry {
 }
 
 /**
- * The only writer of XP. Each change is one immediate transaction that writes a ledger entry
- * (with the balance after it) and the new balance together, so the balance always equals the sum
+ * The only writer of XP. Each change is one unit of work that writes a ledger entry (with the
+ * balance after it) and the new balance together, so the balance always equals the sum
  * of the ledger. `(source, reference)` makes changes exactly-once: purchases, webhooks and
  * check-ins pass a reference, and a retry finds the first entry instead of crediting again.
  */
 export class XpService {
-  // Prepared once: add() is on the hot path of every check-in and purchase. They run on the one
-  // connection, so inside a caller's transaction too.
+  // Prepared once: add() is on the hot path of every check-in and purchase. The statements units
+  // run are prepared on the write connection; reads of the same things, on the reader.
   readonly #byReference;
   readonly #balanceOf;
   readonly #setBalance;
   readonly #record;
+  readonly #read;
 
   readonly #history;
 
-  constructor(private readonly deps: { db: Db; sqlite: Database; snapshot: ReadSnapshot; clock: Clock }) {
-    const { db } = deps;
+  constructor(private readonly deps: { reader: Connection; writer: Writer; snapshot: ReadSnapshot; clock: Clock }) {
+    const { reader, writer } = deps;
     this.#history = userPages(
-      deps.sqlite,
+      reader.sqlite,
       "xp_ledger",
       "id, user_id, amount, source, reference, balance_after, actor, note, created_at",
       (row: { id: number; user_id: number; amount: number; source: XpSource; reference: string | null; balance_after: number; actor: string; note: string | null; created_at: number }): LedgerEntry => ({
@@ -84,19 +85,23 @@ export class XpService {
         createdAt: new Date(row.created_at),
       }),
     );
-    this.#byReference = db
-      .select()
-      .from(xpLedger)
-      .where(and(eq(xpLedger.source, sql.placeholder("source")), eq(xpLedger.reference, sql.placeholder("reference"))))
-      .prepare();
-    this.#balanceOf = db.select({ xp: profiles.xp }).from(profiles).where(eq(profiles.userId, sql.placeholder("userId"))).prepare();
-    this.#setBalance = db
+    const byReference = (db: Connection["db"]) =>
+      db
+        .select()
+        .from(xpLedger)
+        .where(and(eq(xpLedger.source, sql.placeholder("source")), eq(xpLedger.reference, sql.placeholder("reference"))))
+        .prepare();
+    const balanceOf = (db: Connection["db"]) => db.select({ xp: profiles.xp }).from(profiles).where(eq(profiles.userId, sql.placeholder("userId"))).prepare();
+    this.#byReference = byReference(writer.db);
+    this.#balanceOf = balanceOf(writer.db);
+    this.#read = { byReference: byReference(reader.db), balanceOf: balanceOf(reader.db) };
+    this.#setBalance = writer.db
       .update(profiles)
       // Placeholders in SET bypass the column's mapping: updatedAt is bound as epoch milliseconds.
       .set({ xp: sql`${sql.placeholder("xp")}`, updatedAt: sql`${sql.placeholder("updatedAt")}` })
       .where(eq(profiles.userId, sql.placeholder("userId")))
       .prepare();
-    this.#record = db
+    this.#record = writer.db
       .insert(xpLedger)
       .values({
         userId: sql.placeholder("userId"),
@@ -113,54 +118,73 @@ export class XpService {
   }
 
   /**
-   * Adds `amount` (negative to spend) to a user's XP and records it. A repeat of the same
-   * `(source, reference)` answers the first entry and changes nothing; the same reference with a
-   * different user or amount is `reference_conflict`. A spend below zero is `insufficient_xp`
-   * and writes nothing. Pass `tx` to join a transaction already open.
+   * Adds `amount` (negative to spend) to a user's XP and records it, as a unit of its own (see
+   * `addIn`); settles once it is durable.
    */
-  add(change: XpChange, tx?: Tx): XpResult {
+  async add(change: XpChange): Promise<XpResult> {
     validate(change);
-    const work = (t: Tx): XpResult => {
-      const reference = change.reference ?? null;
-      if (reference !== null) {
-        const earlier = this.#byReference.get({ source: change.source, reference });
-        if (earlier) {
-          if (earlier.userId !== change.userId || earlier.amount !== change.amount) {
-            throw new AppError("conflict", "reference_conflict", `${change.source} ${reference} was already recorded with other values`);
-          }
-          return { entry: earlier, applied: false, balance: this.#balance(change.userId) };
+    return this.deps.writer.run((tx) => this.addIn(tx, change));
+  }
+
+  /**
+   * Adds `amount` (negative to spend) to a user's XP and records it, inside the caller's unit. A
+   * repeat of the same `(source, reference)` answers the first entry and changes nothing; the same
+   * reference with a different user or amount is `reference_conflict`. A spend below zero is
+   * `insufficient_xp` and writes nothing.
+   */
+  addIn(_tx: Tx, change: XpChange): XpResult {
+    // The statements below were prepared on the write connection: `_tx` is the proof of a unit.
+    validate(change);
+    const reference = change.reference ?? null;
+    if (reference !== null) {
+      const earlier = this.#byReference.get({ source: change.source, reference });
+      if (earlier) {
+        if (earlier.userId !== change.userId || earlier.amount !== change.amount) {
+          throw new AppError("conflict", "reference_conflict", `${change.source} ${reference} was already recorded with other values`);
         }
+        return { entry: earlier, applied: false, balance: balanceFrom(this.#balanceOf.get({ userId: change.userId })) };
       }
-      const current = this.#balanceOf.get({ userId: change.userId });
-      if (!current) throw new AppError("not_found", "user_not_found", "No such user");
-      const balance = current.xp + change.amount;
-      if (balance < 0) {
-        throw new AppError("conflict", "insufficient_xp", `Not enough XP: ${current.xp} available, ${-change.amount} needed`);
-      }
-      const now = this.deps.clock.now();
-      this.#setBalance.run({ xp: balance, updatedAt: now.getTime(), userId: change.userId });
-      const entry = this.#record.get({
-        userId: change.userId,
-        amount: change.amount,
-        source: change.source,
-        reference,
-        balanceAfter: balance,
-        actor: change.actor ?? "system",
-        note: change.note ?? null,
-        createdAt: now,
-      })!;
-      return { entry, applied: true, balance };
-    };
-    return tx ? work(tx) : writeTransaction(this.deps.db, work);
+    }
+    const current = this.#balanceOf.get({ userId: change.userId });
+    if (!current) throw new AppError("not_found", "user_not_found", "No such user");
+    const balance = current.xp + change.amount;
+    if (balance < 0) {
+      throw new AppError("conflict", "insufficient_xp", `Not enough XP: ${current.xp} available, ${-change.amount} needed`);
+    }
+    const now = this.deps.clock.now();
+    this.#setBalance.run({ xp: balance, updatedAt: now.getTime(), userId: change.userId });
+    const entry = this.#record.get({
+      userId: change.userId,
+      amount: change.amount,
+      source: change.source,
+      reference,
+      balanceAfter: balance,
+      actor: change.actor ?? "system",
+      note: change.note ?? null,
+      createdAt: now,
+    })!;
+    return { entry, applied: true, balance };
+  }
+
+  /** The entry recorded for `(source, reference)` as a unit sees it (its own writes included). */
+  findEntryIn(_tx: Tx, source: XpSource, reference: string): LedgerEntry | undefined {
+    return this.#byReference.get({ source, reference });
+  }
+
+  /** The balance as a unit sees it (its own writes included). */
+  balanceIn(_tx: Tx, userId: number): number {
+    return balanceFrom(this.#balanceOf.get({ userId }));
   }
 
   /** The entry recorded for `(source, reference)`, if any. */
   findEntry(source: XpSource, reference: string): LedgerEntry | undefined {
-    return this.#byReference.get({ source, reference });
+    this.deps.snapshot.enter();
+    return this.#read.byReference.get({ source, reference });
   }
 
   balance(userId: number): number {
-    return this.#balance(userId);
+    this.deps.snapshot.enter();
+    return balanceFrom(this.#read.balanceOf.get({ userId }));
   }
 
   /** A user's ledger, newest first, in pages. */
@@ -182,7 +206,8 @@ export class XpService {
             const [xp, id, rank] = Array.isArray(value) ? value : [];
             return [xp, id, rank].every(Number.isSafeInteger) ? { xp: xp as number, id: id as number, rank: rank as number } : null;
           });
-    const rows = this.deps.db
+    this.deps.snapshot.enter();
+    const rows = this.deps.reader.db
       .select({ id: users.id, username: users.username, avatarUrl: profiles.avatarUrl, xp: profiles.xp })
       .from(profiles)
       .innerJoin(users, eq(users.id, profiles.userId))
@@ -207,11 +232,11 @@ export class XpService {
     );
   }
 
-  #balance(userId: number): number {
-    const row = this.#balanceOf.get({ userId });
-    if (!row) throw new AppError("not_found", "user_not_found", "No such user");
-    return row.xp;
-  }
+}
+
+function balanceFrom(row: { xp: number } | undefined): number {
+  if (!row) throw new AppError("not_found", "user_not_found", "No such user");
+  return row.xp;
 }
 
 function validate(change: XpChange): void {

@@ -76,7 +76,7 @@ describe.each(["github", "google", "discord"] as FakeKind[])("OAuth with %s", (k
     expect(first.body.user.avatar_url).toBeTruthy();
     expect(first.body.user.email).toBeUndefined();
     expect(s.ctx.services.auth.authenticate(first.body.access_token)).toMatchObject({ id: first.body.user.id, username: "grace" });
-    expect(s.ctx.services.tokens.refresh(first.body.refresh_token).accessToken).toBeTruthy();
+    expect((await s.ctx.services.tokens.refresh(first.body.refresh_token)).accessToken).toBeTruthy();
     const stored = s.ctx.db.select().from(users).where(eq(users.id, first.body.user.id)).get()!;
     expect(stored.email).toBe("grace@example.com");
     expect(stored.emailVerified).toBe(true);
@@ -176,7 +176,7 @@ describe.each(["github", "google", "discord"] as FakeKind[])("OAuth with %s", (k
   test("a verified provider email joins the account whose address was verified too (ignoring case)", async () => {
     const s = await setup([kind]);
     // As an earlier sign-in with another provider that verified the address leaves it.
-    const owner = s.ctx.services.users.create({ username: "ada", email: "ada@example.com", emailVerified: true });
+    const owner = await s.ctx.services.users.create({ username: "ada", email: "ada@example.com", emailVerified: true });
     s.fakes[kind].person = { id: "4242", login: "ada-codes", email: "ADA@example.com", emailVerified: true };
     const result = await signIn(s, kind);
     expect(result.status).toBe(200);

@@ -4,12 +4,13 @@
  * server), the compiled server started on a seeded database, and bare baselines.
  */
 import { Database } from "bun:sqlite";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signJwt } from "../../src/auth/jwt.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { PAGE_CACHE_KIB } from "../../src/db/client.ts";
+import type { WriterStats } from "../../src/db/writer.ts";
 
 export const BENCH_SECRET = "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz";
 
@@ -202,9 +203,10 @@ export function rssMb(pid: number): number {
   return Math.round((Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? "0") / 1024) * 10) / 10;
 }
 
-/** Starts dist/coc on `database` and a free port; answers its base URL and a stop function. */
+/** Starts dist/coc on `database` and a free port; answers its base URL and a stop function. Its log goes to a file beside the database. */
 export async function startCoc(root: string, database: string, env: Record<string, string> = {}) {
   const port = freePort();
+  const logFile = join(database, "..", `coc-${port}.log`);
   const child = Bun.spawn([join(root, "dist/coc"), "serve", "--port", String(port), "--host", "127.0.0.1", "--database", database], {
     // The defaults a self-hoster runs with (info logs included), plus the bench's secrets.
     env: {
@@ -217,7 +219,7 @@ export async function startCoc(root: string, database: string, env: Record<strin
       COC_RAZORPAY_BASE_URL: "http://127.0.0.1:9",
       ...env,
     },
-    stdout: "ignore",
+    stdout: Bun.file(logFile),
     stderr: "inherit",
   });
   const base = `http://127.0.0.1:${port}`;
@@ -225,9 +227,15 @@ export async function startCoc(root: string, database: string, env: Record<strin
   return {
     base,
     pid: child.pid,
-    async stop() {
+    /** Stops the server; answers the writer's batch statistics from its last log line. */
+    async stop(): Promise<WriterStats | null> {
       child.kill("SIGTERM");
       await child.exited;
+      const line = readFileSync(logFile, "utf8")
+        .split("\n")
+        .reverse()
+        .find((text) => text.includes('"msg":"writer batches"'));
+      return line ? (JSON.parse(line) as WriterStats) : null;
     },
   };
 }

@@ -8,11 +8,13 @@
  * authenticated profile read: HS256 check, two primary-key reads, ~15 members of JSON); the
  * check-in state and the XP history.
  * Writes (wrk -t1 -c64, as before): check-in and verify-payment beside baseline B (bare Bun.serve,
- * one bun:sqlite write transaction per request).
+ * one bun:sqlite write transaction per request), each on a server of its own, whose writer's batch
+ * sizes are reported.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { WriterStats } from "../../src/db/writer.ts";
 import { ensureWrk, type LoadResult, publicProfileScript, rssMb, seedUsers, startBaseline, startCoc, tokenRotationScript, VERIFY_SCRIPT, wrk } from "./harness.ts";
 
 export interface HttpBench {
@@ -20,6 +22,8 @@ export interface HttpBench {
   ratios: Record<string, number>;
   seeded: { users: number; chat_messages: number; history_per_user: number };
   rss_mb: { idle: number; loaded: number };
+  /** The writer's batches during each write scenario. */
+  batches: Record<string, WriterStats | null>;
 }
 
 export async function httpBench(root: string, options: { seconds?: number; connections?: number; users?: number } = {}): Promise<HttpBench> {
@@ -58,10 +62,19 @@ export async function httpBench(root: string, options: { seconds?: number; conne
     run("public", wrk("GET /api/profiles/{username}/ (public)", `${coc.base}/`, { ...read, script: publicProfileScript(users) }));
     run("status", wrk("GET /api/rewards/check-in/ (bearer)", `${coc.base}/api/rewards/check-in/`, { ...read, script: tokenRotationScript("GET", "/api/rewards/check-in/"), env }));
     run("history", wrk("GET /api/xp/history/ (bearer)", `${coc.base}/api/xp/history/`, { ...read, script: tokenRotationScript("GET", "/api/xp/history/"), env }));
-    run("checkIn", wrk("POST /api/rewards/check-in/ (distinct users)", `${coc.base}/api/rewards/check-in/`, { ...write, script: tokenRotationScript("POST", "/api/rewards/check-in/"), env }));
-    run("verify", wrk("POST /api/payments/verify-payment/ (valid signatures, first credit)", `${coc.base}/api/payments/verify-payment/`, { ...write, script: VERIFY_SCRIPT, env }));
     const loaded = rssMb(coc.pid);
     await coc.stop();
+    // Each write scenario on a server of its own: its writer's batches are that scenario's.
+    const batches: Record<string, WriterStats | null> = {};
+    const writes: [string, string, string, string][] = [
+      ["checkIn", "POST /api/rewards/check-in/ (distinct users)", "/api/rewards/check-in/", tokenRotationScript("POST", "/api/rewards/check-in/")],
+      ["verify", "POST /api/payments/verify-payment/ (valid signatures, first credit)", "/api/payments/verify-payment/", VERIFY_SCRIPT],
+    ];
+    for (const [key, subject, path, script] of writes) {
+      const server = await startCoc(root, database);
+      run(key, wrk(subject, `${server.base}${path}`, { ...write, script, env }));
+      batches[subject] = await server.stop();
+    }
 
     const r = results as Record<"a" | "w" | "b" | "healthz" | "profile" | "public" | "status" | "history" | "checkIn" | "verify", LoadResult>;
     const ratio = (x: LoadResult, y: LoadResult) => Math.round((x.requests_per_second / y.requests_per_second) * 100) / 100;
@@ -76,6 +89,7 @@ export async function httpBench(root: string, options: { seconds?: number; conne
       },
       seeded,
       rss_mb: { idle, loaded },
+      batches,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

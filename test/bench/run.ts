@@ -34,9 +34,16 @@ if (wanted("startup")) {
   lines.push("## Start-up (spawn → first /healthz 200)", "", ...table(["subject", "runs", "p50 ms", "p90 ms", "idle RSS MB"], startup.figures.map((f) => [f.subject, f.runs, f.p50_ms, f.p90_ms, f.idle_rss_mb])), "", `dist/coc: ${startup.binary_mb} MB`, "");
 }
 if (wanted("xp")) {
-  const xp = xpBench();
+  const xp = await xpBench();
   results.xp = xp;
-  lines.push("## XP writes (in-process, WAL, synchronous=FULL)", "", ...table(["subject", "operations", "per second"], xp.figures.map((f) => [f.subject, f.operations, f.per_second])), "", `XpService.add / baseline: ${xp.ratio}`, "");
+  lines.push(
+    "## XP writes (in-process, WAL, synchronous=FULL)",
+    "",
+    ...table(["subject", "operations", "per second"], xp.figures.map((f) => [f.subject, f.operations, f.per_second])),
+    "",
+    `XpService.add, 64 at once / baseline: ${xp.ratio}; one at a time / baseline: ${xp.ratio_one_at_a_time}`,
+    "",
+  );
 }
 if (wanted("statements")) {
   const statements = statementsBench();
@@ -57,7 +64,16 @@ if (wanted("http")) {
     ...table(["scenario", "req/s", "p50 ms", "p99 ms", "non-2xx"], http.results.map((r) => [r.subject, r.requests_per_second, r.p50_ms, r.p99_ms, r.non_2xx])),
     "",
     ...Object.entries(http.ratios).map(([k, v]) => `- ${k}: ${v}`),
-    `- server RSS: ${http.rss_mb.idle} MB idle on the seeded database, ${http.rss_mb.loaded} MB after the load`,
+    `- server RSS: ${http.rss_mb.idle} MB idle on the seeded database, ${http.rss_mb.loaded} MB after the reads`,
+    "",
+    "Writer batches during each write scenario (units per commit):",
+    "",
+    ...table(
+      ["scenario", "batches", "units", "mean", "largest", "sizes 1 / 2-3 / 4-7 / 8-15 / 16-31 / 32-63 / 64+"],
+      Object.entries(http.batches).map(([subject, b]) =>
+        b ? [subject, b.batches, b.units, Math.round((b.units / Math.max(1, b.batches)) * 10) / 10, b.largestBatch, Object.values(b.sizes).join(" / ")] : [subject, "-", "-", "-", "-", "-"],
+      ),
+    ),
     "",
   );
 }

@@ -21,16 +21,28 @@ function time(operations: number, run: (i: number) => void): number {
   return Math.round(operations / ((performance.now() - started) / 1000));
 }
 
-export function xpBench(operations = 5000): { figures: RateFigure[]; ratio: number } {
+/** `operations` calls of `run`, `inFlight` at a time (each caller waits for its own before the next). */
+async function timeConcurrent(operations: number, inFlight: number, run: (i: number) => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < operations) await run(next++);
+    }),
+  );
+  return Math.round(operations / ((performance.now() - started) / 1000));
+}
+
+export async function xpBench(operations = 5000): Promise<{ figures: RateFigure[]; ratio: number; ratio_one_at_a_time: number }> {
   const dir = mkdtempSync(join(tmpdir(), "coc-bench-xp-"));
   const open = (name: string) =>
     createContext(loadConfig({ COC_DATABASE: join(dir, name), COC_JWT_SECRET: "x".repeat(40), COC_LOG_LEVEL: "error" }));
   const users = 100;
   try {
     const service = open("service.db");
-    const serviceIds = Array.from({ length: users }, (_, i) => service.services.users.create({ username: `bench${i}` }).id);
+    const serviceIds = await Promise.all(Array.from({ length: users }, async (_, i) => (await service.services.users.create({ username: `bench${i}` })).id));
     const raw = open("raw.db");
-    const rawIds = Array.from({ length: users }, (_, i) => raw.services.users.create({ username: `bench${i}` }).id);
+    const rawIds = await Promise.all(Array.from({ length: users }, async (_, i) => (await raw.services.users.create({ username: `bench${i}` })).id));
 
     const insert = raw.sqlite.prepare(
       "INSERT INTO xp_ledger (user_id, amount, source, reference, balance_after, actor, created_at) VALUES (?, ?, 'check_in', ?, ?, 'bench', ?)",
@@ -46,24 +58,29 @@ export function xpBench(operations = 5000): { figures: RateFigure[]; ratio: numb
     // Warm both up, then measure.
     for (let i = 0; i < 200; i++) {
       rawAdd.immediate(rawIds[i % users]!, 5, `warm-${i}`);
-      service.services.xp.add({ userId: serviceIds[i % users]!, amount: 5, source: "check_in", reference: `warm-${i}` });
+      await service.services.xp.add({ userId: serviceIds[i % users]!, amount: 5, source: "check_in", reference: `warm-${i}` });
     }
+    const add = (tag: string) => (i: number) => service.services.xp.add({ userId: serviceIds[i % users]!, amount: 5, source: "check_in", reference: `${tag}-${i}` });
     const baseline = time(operations, (i) => rawAdd.immediate(rawIds[i % users]!, 5, `r-${i}`));
-    const measured = time(operations, (i) =>
-      service.services.xp.add({ userId: serviceIds[i % users]!, amount: 5, source: "check_in", reference: `s-${i}` }),
-    );
+    const oneAtATime = await timeConcurrent(operations, 1, add("s1"));
+    const before = service.writer.stats();
+    const concurrent = await timeConcurrent(operations, 64, add("s64"));
+    const after = service.writer.stats();
+    const batches = { batches: after.batches - before.batches, largestBatch: after.largestBatch };
     service.close();
     raw.close();
     return {
       figures: [
-        { subject: "baseline: raw bun:sqlite transaction (select + update + insert, prepared)", operations, per_second: baseline },
-        { subject: "XpService.add (idempotency check + validation + drizzle)", operations, per_second: measured },
+        { subject: "baseline: raw bun:sqlite transaction per change (select + update + insert, prepared)", operations, per_second: baseline },
+        { subject: "XpService.add, one caller at a time (a batch each)", operations, per_second: oneAtATime },
+        { subject: `XpService.add, 64 callers at once (group commit: ${batches.batches} batches, largest ${batches.largestBatch})`, operations, per_second: concurrent },
       ],
-      ratio: Math.round((measured / baseline) * 100) / 100,
+      ratio: Math.round((concurrent / baseline) * 100) / 100,
+      ratio_one_at_a_time: Math.round((oneAtATime / baseline) * 100) / 100,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (import.meta.main) console.log(JSON.stringify(xpBench(), null, 2));
+if (import.meta.main) console.log(JSON.stringify(await xpBench(), null, 2));

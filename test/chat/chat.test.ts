@@ -20,8 +20,8 @@ async function setup(chat: Partial<HubOptions> = {}) {
   running.push(server);
   const people: Record<string, { id: number; token: string }> = {};
   for (const username of ["ada", "grace", "linus"]) {
-    const user = test.ctx.services.users.create({ username, avatarUrl: `https://img.example/${username}.png` });
-    people[username] = { id: user.id, token: test.ctx.services.tokens.issue(user).accessToken };
+    const user = await test.ctx.services.users.create({ username, avatarUrl: `https://img.example/${username}.png` });
+    people[username] = { id: user.id, token: (await test.ctx.services.tokens.issue(user)).accessToken };
   }
   const join = async (who: string) => {
     const client = await WsClient.connect(`${server.wsBase}/ws/chat/?token=${people[who]!.token}`);
@@ -52,7 +52,7 @@ describe("connecting", () => {
 
   test("history: the last 50 messages, oldest first", async () => {
     const s = await setup();
-    for (let i = 1; i <= 60; i++) s.ctx.services.chat.post(s.people.grace!.id, `message ${i}`);
+    for (let i = 1; i <= 60; i++) await s.ctx.services.chat.post(s.people.grace!.id, `message ${i}`);
     const client = await WsClient.connect(`${s.server.wsBase}/ws/chat/?token=${s.people.ada!.token}`);
     // One chat_message frame per message, as the original web client reads them, then history_end.
     const end = await client.next((f) => f.type === "history_end");
@@ -251,7 +251,7 @@ describe("slow consumers", () => {
 describe("GET /api/chat/messages/", () => {
   test("pages back through older history, oldest first within a page", async () => {
     const s = await setup();
-    for (let i = 1; i <= 45; i++) s.ctx.services.chat.post(s.people.grace!.id, `m${i}`);
+    for (let i = 1; i <= 45; i++) await s.ctx.services.chat.post(s.people.grace!.id, `m${i}`);
     const token = s.people.ada!.token;
     const first = (await call(s.app, "GET", "/api/chat/messages/?limit=20", { token })).body;
     expect(first.items.map((m: { message: string }) => m.message)).toEqual(Array.from({ length: 20 }, (_, i) => `m${26 + i}`));

@@ -139,7 +139,7 @@ describe("deleting the account", () => {
     const avatarFile = join(s.dataDir, edited.data.avatar_url);
     expect(existsSync(avatarFile)).toBe(true);
     await ada.call("POST", "/api/rewards/check-in/");
-    s.ctx.services.chat.post(ada.userId, "hello before leaving");
+    await s.ctx.services.chat.post(ada.userId, "hello before leaving");
 
     const deleted = await ada.call("DELETE", "/api/auth/user/delete/");
     expect(deleted.status).toBe(200);

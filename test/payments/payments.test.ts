@@ -260,8 +260,10 @@ describe("exactly once", () => {
     const s = await setup();
     const { order_id } = (await createOrder(s, 49)).body;
     const paid = s.fake.pay(order_id);
-    const first = s.ctx.services.payments.fulfil(order_id, paid.razorpay_payment_id, "test");
-    const second = s.ctx.services.payments.fulfil(order_id, paid.razorpay_payment_id, "test");
+    const [first, second] = await Promise.all([
+      s.ctx.services.payments.fulfil(order_id, paid.razorpay_payment_id, "test"),
+      s.ctx.services.payments.fulfil(order_id, paid.razorpay_payment_id, "test"),
+    ]);
     expect([first.credited, second.credited]).toEqual([true, false]);
     expect(second.balance).toBe(50);
   });

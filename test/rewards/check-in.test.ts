@@ -18,14 +18,14 @@ async function setup(options: { env?: Record<string, string>; start?: string; zo
 type Setup = Awaited<ReturnType<typeof setup>>;
 
 /** Access tokens live 15 minutes; days pass in these tests, so each request gets a fresh one. */
-function token(s: Setup): string {
-  return s.ctx.services.tokens.issue({ id: s.userId, role: "user" }).accessToken;
+async function token(s: Setup): Promise<string> {
+  return (await s.ctx.services.tokens.issue({ id: s.userId, role: "user" })).accessToken;
 }
 
-const checkIn = (s: Setup) => call(s.app, "POST", "/api/rewards/check-in/", { token: token(s) });
-const status = (s: Setup) => call(s.app, "GET", "/api/rewards/check-in/", { token: token(s) });
-const buyFreeze = (s: Setup, headers: Record<string, string> = {}) => call(s.app, "POST", "/api/rewards/streak-freezes/", { token: token(s), headers });
-const setZone = (s: Setup, timezone: string) => call(s.app, "PATCH", "/api/profiles/user/", { token: token(s), json: { timezone } });
+const checkIn = async (s: Setup) => call(s.app, "POST", "/api/rewards/check-in/", { token: await token(s) });
+const status = async (s: Setup) => call(s.app, "GET", "/api/rewards/check-in/", { token: await token(s) });
+const buyFreeze = async (s: Setup, headers: Record<string, string> = {}) => call(s.app, "POST", "/api/rewards/streak-freezes/", { token: await token(s), headers });
+const setZone = async (s: Setup, timezone: string) => call(s.app, "PATCH", "/api/profiles/user/", { token: await token(s), json: { timezone } });
 const DAY = 86_400_000;
 
 describe("the daily check-in", () => {

@@ -15,8 +15,8 @@ describe("chat floods", () => {
       allHandled = resolve;
     });
     const receive = chatHub.receive.bind(chatHub);
-    chatHub.receive = (socket, frame) => {
-      receive(socket, frame);
+    chatHub.receive = async (socket, frame) => {
+      await receive(socket, frame);
       if (++handled === 1000) allHandled();
     };
     const check = tokens.refusal.bind(tokens);

@@ -46,10 +46,10 @@ describe("starting OAuth sign-ins", () => {
     const s = await setup();
     for (let i = 0; i < 20; i++) await s.from(`10.1.0.${i}`).send("GET", "/api/auth/github/");
     s.clock.advance(5 * 60_000);
-    s.server.running.sweep();
+    await s.server.running.sweep();
     expect(s.pending()).toBe(20);
     s.clock.advance(5 * 60_000);
-    s.server.running.sweep();
+    await s.server.running.sweep();
     expect(s.pending()).toBe(0);
   });
 });

@@ -62,10 +62,10 @@ describe("chat sockets", () => {
     const s = await signedIn();
     const socket = await join(s, s.session.access_token);
     s.clock.advance(14 * 60_000);
-    s.server.running.sweep();
+    await s.server.running.sweep();
     expect(socket.socket.readyState).toBe(WebSocket.OPEN);
     s.clock.advance(60_000);
-    s.server.running.sweep();
+    await s.server.running.sweep();
     const closed = await socket.closed;
     expect([closed.code, closed.reason]).toEqual([1008, "access token expired"]);
   });
@@ -74,7 +74,7 @@ describe("chat sockets", () => {
     const s = await signedIn();
     const socket = await join(s, s.session.access_token);
     await s.me.send("POST", "/api/auth/logout/", { json: { refresh_token: s.session.refresh_token } });
-    s.server.running.sweep();
+    await s.server.running.sweep();
     const closed = await socket.closed;
     expect([closed.code, closed.reason]).toEqual([1008, "signed out"]);
   });
@@ -87,7 +87,7 @@ describe("chat sockets", () => {
     socket.send({ type: "authenticate", token: refreshed.body.access_token });
     expect(await socket.next((frame) => frame.type === "authenticated")).toMatchObject({ expires_at: expect.any(String) });
     s.clock.advance(10 * 60_000);
-    s.server.running.sweep();
+    await s.server.running.sweep();
     socket.send({ message: "still here" });
     expect((await socket.next((frame) => frame.type === "chat_message")).message).toBe("still here");
     const other = await s.from("198.51.100.1").register("mallory");

@@ -45,17 +45,17 @@ export async function runMix(xp: XpService, seed: number, operations: number, us
     try {
       let result;
       if (roll < 0.35) {
-        result = xp.add({ ...shared(Math.floor(random() * 400), userIds), source: "check_in", actor: `mix:${seed}` });
+        result = await xp.add({ ...shared(Math.floor(random() * 400), userIds), source: "check_in", actor: `mix:${seed}` });
       } else if (roll < 0.6) {
-        result = xp.add({ userId: pick(userIds), amount: -Math.ceil(random() * 400), source: "streak_freeze_purchase", actor: `mix:${seed}` });
+        result = await xp.add({ userId: pick(userIds), amount: -Math.ceil(random() * 400), source: "streak_freeze_purchase", actor: `mix:${seed}` });
       } else if (roll < 0.8) {
         const amount = Math.ceil(random() * 200) * (random() < 0.5 ? -1 : 1);
-        result = xp.add({ userId: pick(userIds), amount, source: "admin_adjustment", reference: `adj-${seed}-${i}`, actor: `mix:${seed}` });
+        result = await xp.add({ userId: pick(userIds), amount, source: "admin_adjustment", reference: `adj-${seed}-${i}`, actor: `mix:${seed}` });
       } else if (roll < 0.9) {
         const ref = shared(Math.floor(random() * 400), userIds);
-        result = xp.add({ ...ref, amount: ref.amount + 1, source: "check_in", actor: `mix:${seed}` });
+        result = await xp.add({ ...ref, amount: ref.amount + 1, source: "check_in", actor: `mix:${seed}` });
       } else {
-        result = xp.add({ userId: pick(userIds), amount: 0, source: "admin_adjustment", actor: `mix:${seed}` });
+        result = await xp.add({ userId: pick(userIds), amount: 0, source: "admin_adjustment", actor: `mix:${seed}` });
       }
       if (result.applied) tally.applied++;
       else tally.repeats++;

@@ -44,24 +44,24 @@ describe("GET /api/profiles/user/", () => {
 
   test("lists the OAuth providers linked to the account", async () => {
     const s = await setup();
-    const user = s.ctx.services.users.create({
+    const user = await s.ctx.services.users.create({
       username: "octo",
       identity: { provider: "github", providerUserId: "1", email: null, emailVerified: false },
     });
-    const { accessToken: access_token } = s.ctx.services.tokens.issue(user);
+    const { accessToken: access_token } = await s.ctx.services.tokens.issue(user);
     expect((await call(s.app, "GET", "/api/profiles/user/", { token: access_token })).body.providers).toEqual(["github"]);
   });
 
   test("names each provider once, in order, however many of its identities are linked", async () => {
     const s = await setup();
-    const user = s.ctx.services.users.create({
+    const user = await s.ctx.services.users.create({
       username: "octo",
       identity: { provider: "github", providerUserId: "1", email: null, emailVerified: false },
     });
     const link = s.ctx.sqlite.prepare("INSERT INTO identities (user_id, provider, provider_user_id, created_at, last_login_at) VALUES (?, ?, ?, 0, 0)");
     link.run(user.id, "github", "2");
     link.run(user.id, "discord", "3");
-    const { accessToken: access_token } = s.ctx.services.tokens.issue(user);
+    const { accessToken: access_token } = await s.ctx.services.tokens.issue(user);
     expect((await call(s.app, "GET", "/api/profiles/user/", { token: access_token })).body.providers).toEqual(["discord", "github"]);
   });
 

@@ -12,7 +12,8 @@ describe("the XP invariant", () => {
     const database = join(dir, "coc.db");
     try {
       const { ctx } = createTestContext({ env: { COC_DATABASE: database } });
-      const userIds = ["ada", "grace", "linus", "barbara", "ken"].map((username) => ctx.services.users.create({ username }).id);
+      const userIds: number[] = [];
+      for (const username of ["ada", "grace", "linus", "barbara", "ken"]) userIds.push((await ctx.services.users.create({ username })).id);
 
       const child = Bun.spawn(["bun", join(ROOT, "test/support/xp-mix.ts"), database, "2", "1500", userIds.join(",")], {
         stdin: "pipe",

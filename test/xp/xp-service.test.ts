@@ -5,18 +5,18 @@ import { levelFor, xpForLevel } from "../../src/xp/levels.ts";
 import { call } from "../support/http.ts";
 import { createTestContext } from "../support/test-context.ts";
 
-function setup() {
+async function setup() {
   const test = createTestContext();
-  const user = test.ctx.services.users.create({ username: "ada", email: "ada@example.com" });
+  const user = await test.ctx.services.users.create({ username: "ada", email: "ada@example.com" });
   return { ...test, xp: test.ctx.services.xp, userId: user.id };
 }
 
 describe("XpService.add", () => {
-  test("writes a ledger entry with the balance after it, and the balance", () => {
-    const s = setup();
-    const first = s.xp.add({ userId: s.userId, amount: 35, source: "check_in", reference: "ada:2026-01-15", actor: "user:1" });
+  test("writes a ledger entry with the balance after it, and the balance", async () => {
+    const s = await setup();
+    const first = await s.xp.add({ userId: s.userId, amount: 35, source: "check_in", reference: "ada:2026-01-15", actor: "user:1" });
     expect(first).toMatchObject({ applied: true, balance: 35, entry: { amount: 35, source: "check_in", balanceAfter: 35, actor: "user:1" } });
-    const second = s.xp.add({ userId: s.userId, amount: -20, source: "streak_freeze_purchase" });
+    const second = await s.xp.add({ userId: s.userId, amount: -20, source: "streak_freeze_purchase" });
     expect(second.balance).toBe(15);
     expect(second.entry.balanceAfter).toBe(15);
     expect(second.entry.actor).toBe("system");
@@ -24,35 +24,35 @@ describe("XpService.add", () => {
     expect(second.entry.createdAt).toEqual(s.clock.now());
   });
 
-  test("a repeat of (source, reference) answers the first entry and changes nothing", () => {
-    const s = setup();
-    const first = s.xp.add({ userId: s.userId, amount: 100, source: "purchase", reference: "order_1" });
+  test("a repeat of (source, reference) answers the first entry and changes nothing", async () => {
+    const s = await setup();
+    const first = await s.xp.add({ userId: s.userId, amount: 100, source: "purchase", reference: "order_1" });
     s.clock.advance(60_000);
-    const repeat = s.xp.add({ userId: s.userId, amount: 100, source: "purchase", reference: "order_1" });
+    const repeat = await s.xp.add({ userId: s.userId, amount: 100, source: "purchase", reference: "order_1" });
     expect(repeat.applied).toBe(false);
     expect(repeat.entry).toEqual(first.entry);
     expect(repeat.balance).toBe(100);
     expect(s.ctx.sqlite.query("SELECT count(*) AS n FROM xp_ledger").get()).toEqual({ n: 1 });
     // The same reference under another source is another change.
-    expect(s.xp.add({ userId: s.userId, amount: 100, source: "referral", reference: "order_1" }).applied).toBe(true);
+    expect((await s.xp.add({ userId: s.userId, amount: 100, source: "referral", reference: "order_1" })).applied).toBe(true);
   });
 
-  test("the same reference with other values is a conflict, not a silent repeat", () => {
-    const s = setup();
-    s.xp.add({ userId: s.userId, amount: 100, source: "purchase", reference: "order_1" });
-    expect(() => s.xp.add({ userId: s.userId, amount: 500, source: "purchase", reference: "order_1" })).toThrow(expect.objectContaining({ code: "reference_conflict" }));
+  test("the same reference with other values is a conflict, not a silent repeat", async () => {
+    const s = await setup();
+    await s.xp.add({ userId: s.userId, amount: 100, source: "purchase", reference: "order_1" });
+    await expect(s.xp.add({ userId: s.userId, amount: 500, source: "purchase", reference: "order_1" })).rejects.toThrow(expect.objectContaining({ code: "reference_conflict" }));
     expect(s.xp.balance(s.userId)).toBe(100);
   });
 
-  test("a spend below zero fails with insufficient_xp and writes nothing", () => {
-    const s = setup();
-    s.xp.add({ userId: s.userId, amount: 40, source: "check_in", reference: "r1" });
-    expect(() => s.xp.add({ userId: s.userId, amount: -50, source: "streak_freeze_purchase", reference: "f1" })).toThrow(
+  test("a spend below zero fails with insufficient_xp and writes nothing", async () => {
+    const s = await setup();
+    await s.xp.add({ userId: s.userId, amount: 40, source: "check_in", reference: "r1" });
+    await expect(s.xp.add({ userId: s.userId, amount: -50, source: "streak_freeze_purchase", reference: "f1" })).rejects.toThrow(
       expect.objectContaining({ kind: "conflict", code: "insufficient_xp" }),
     );
     expect(s.xp.balance(s.userId)).toBe(40);
     expect(s.ctx.sqlite.query("SELECT count(*) AS n FROM xp_ledger").get()).toEqual({ n: 1 });
-    expect(s.xp.add({ userId: s.userId, amount: -40, source: "admin_adjustment" }).balance).toBe(0);
+    expect((await s.xp.add({ userId: s.userId, amount: -40, source: "admin_adjustment" })).balance).toBe(0);
   });
 
   test.each([
@@ -66,20 +66,20 @@ describe("XpService.add", () => {
     ["a positive freeze purchase", { amount: 50, source: "streak_freeze_purchase" }],
     ["an unknown source", { amount: 5, source: "lottery" }],
     ["an empty reference", { amount: 5, source: "check_in", reference: "" }],
-  ])("refuses %s", (_, change) => {
-    const s = setup();
-    expect(() => s.xp.add({ userId: s.userId, ...(change as { amount: number; source: "check_in" }) })).toThrow(expect.objectContaining({ code: "validation_failed" }));
+  ])("refuses %s", async (_, change) => {
+    const s = await setup();
+    await expect(s.xp.add({ userId: s.userId, ...(change as { amount: number; source: "check_in" }) })).rejects.toThrow(expect.objectContaining({ code: "validation_failed" }));
     expect(s.xp.balance(s.userId)).toBe(0);
   });
 
-  test("an unknown user is 404", () => {
-    const s = setup();
-    expect(() => s.xp.add({ userId: 999, amount: 5, source: "check_in" })).toThrow(expect.objectContaining({ code: "user_not_found" }));
+  test("an unknown user is 404", async () => {
+    const s = await setup();
+    await expect(s.xp.add({ userId: 999, amount: 5, source: "check_in" })).rejects.toThrow(expect.objectContaining({ code: "user_not_found" }));
   });
 });
 
 describe("levels", () => {
-  test("level n starts at 50·(n−1)² XP", () => {
+  test("level n starts at 50·(n−1)² XP", async () => {
     expect([0, 49, 50, 199, 200, 449, 450, 800, 4050].map(levelFor)).toEqual([1, 1, 2, 2, 3, 3, 4, 5, 10]);
     for (let level = 1; level <= 50; level++) {
       expect(levelFor(xpForLevel(level))).toBe(level);
@@ -91,15 +91,15 @@ describe("levels", () => {
 
 describe("GET /api/xp/history/", () => {
   test("the caller's ledger, newest first, in pages that cover it exactly once", async () => {
-    const s = setup();
+    const s = await setup();
     const app = createApp(s.ctx);
-    const { accessToken: access_token } = s.ctx.services.tokens.issue({ id: s.userId, role: "user" });
+    const { accessToken: access_token } = await s.ctx.services.tokens.issue({ id: s.userId, role: "user" });
     for (let i = 1; i <= 45; i++) {
-      s.xp.add({ userId: s.userId, amount: i, source: "check_in", reference: `day${i}` });
+      await s.xp.add({ userId: s.userId, amount: i, source: "check_in", reference: `day${i}` });
       s.clock.advance(1000);
     }
-    const other = s.ctx.services.users.create({ username: "other" });
-    s.xp.add({ userId: other.id, amount: 7, source: "check_in" });
+    const other = await s.ctx.services.users.create({ username: "other" });
+    await s.xp.add({ userId: other.id, amount: 7, source: "check_in" });
 
     const seen: number[] = [];
     let cursor: string | null = null;
@@ -127,9 +127,9 @@ describe("GET /api/xp/history/", () => {
   });
 
   test("bad paging input is 400", async () => {
-    const s = setup();
+    const s = await setup();
     const app = createApp(s.ctx);
-    const { accessToken: access_token } = s.ctx.services.tokens.issue({ id: s.userId, role: "user" });
+    const { accessToken: access_token } = await s.ctx.services.tokens.issue({ id: s.userId, role: "user" });
     for (const query of ["?limit=0", "?limit=101", "?limit=ten", "?cursor=garbage!!", `?cursor=${Buffer.from('"x"').toString("base64url")}`]) {
       const result = await call(app, "GET", `/api/xp/history/${query}`, { token: access_token });
       expect(result.status).toBe(400);
@@ -140,14 +140,15 @@ describe("GET /api/xp/history/", () => {
 
 describe("GET /api/xp/leaderboard/", () => {
   test("most XP first, ties to the older account, ranks continuing across pages; disabled accounts left out", async () => {
-    const s = setup();
+    const s = await setup();
     const app = createApp(s.ctx);
     const balances = [50, 300, 300, 10, 300, 0, 75];
-    const ids = balances.map((amount, i) => {
-      const user = s.ctx.services.users.create({ username: `user${i}` });
-      if (amount > 0) s.xp.add({ userId: user.id, amount, source: "admin_adjustment" });
-      return user.id;
-    });
+    const ids: number[] = [];
+    for (const [i, amount] of balances.entries()) {
+      const user = await s.ctx.services.users.create({ username: `user${i}` });
+      if (amount > 0) await s.xp.add({ userId: user.id, amount, source: "admin_adjustment" });
+      ids.push(user.id);
+    }
     s.ctx.sqlite.run("UPDATE users SET disabled = 1 WHERE id = ?", [ids[6]!]);
 
     const page1 = (await call(app, "GET", "/api/xp/leaderboard/?limit=3")).body;
@@ -166,8 +167,8 @@ describe("GET /api/xp/leaderboard/", () => {
     expect(page3).toEqual({ items: [{ rank: 7, username: "user5", avatar_url: null, xp: 0, level: 1 }], next_cursor: null });
   });
 
-  test("uses its index rather than sorting every profile", () => {
-    const s = setup();
+  test("uses its index rather than sorting every profile", async () => {
+    const s = await setup();
     const plan = s.ctx.sqlite
       .query<{ detail: string }, []>(
         "EXPLAIN QUERY PLAN SELECT p.user_id FROM profiles p JOIN users u ON u.id = p.user_id WHERE u.disabled = 0 ORDER BY p.xp DESC, p.user_id LIMIT 21",

@@ -1,0 +1,167 @@
+import type { Database } from "bun:sqlite";
+import type { Db } from "./client.ts";
+
+/**
+ * The handle a unit of work writes through: the write connection's query builder, inside the
+ * batch's transaction and the unit's savepoint. Units never open transactions of their own.
+ */
+export type Tx = Omit<Db, "transaction">;
+
+/** A unit of work: synchronous, so no other unit can run between its statements. */
+export type Unit<T> = (tx: Tx) => T;
+
+interface Queued {
+  work: Unit<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Batch sizes seen so far: how much each commit (one fsync) carried. */
+export interface WriterStats {
+  batches: number;
+  units: number;
+  /** Units that threw and were rolled back alone. */
+  failedUnits: number;
+  /** Batches whose transaction could not begin or commit: every unit in them failed. */
+  failedBatches: number;
+  largestBatch: number;
+  /** Batches by size: "1", "2-3", "4-7", … "64+". */
+  sizes: Record<string, number>;
+}
+
+const SIZE_BUCKETS = ["1", "2-3", "4-7", "8-15", "16-31", "32-63", "64+"] as const;
+
+function bucketOf(size: number): (typeof SIZE_BUCKETS)[number] {
+  return SIZE_BUCKETS[Math.min(SIZE_BUCKETS.length - 1, Math.floor(Math.log2(size)))]!;
+}
+
+/**
+ * The one writer of a database connection, with group commit. Every write of the product is a
+ * unit handed to `run`; the writer takes every unit queued at that moment (those that arrived in
+ * the same turn of the event loop, and all that arrived while the previous batch was committing),
+ * runs them in one `BEGIN IMMEDIATE` transaction, each inside its own SAVEPOINT — a unit that
+ * throws is rolled back alone and its caller gets its error — and commits once: one fsync
+ * (synchronous=FULL) for the whole batch. Only then does any caller hear back, so an answered
+ * write is a durable one. Units run in the order they were handed in.
+ *
+ * Other processes on the same file (the CLI beside a running server) take the same write lock
+ * through SQLite, waiting up to the busy timeout.
+ */
+export class Writer {
+  #queue: Queued[] = [];
+  #scheduled = false;
+  #closed = false;
+  readonly #stats: WriterStats = { batches: 0, units: 0, failedUnits: 0, failedBatches: 0, largestBatch: 0, sizes: Object.fromEntries(SIZE_BUCKETS.map((b) => [b, 0])) };
+  readonly #begin;
+  readonly #commit;
+  readonly #rollback;
+  readonly #savepoint;
+  readonly #release;
+  readonly #rollbackTo;
+
+  constructor(
+    /** The write connection (raw): for preparing the statements units run, never for running them elsewhere. */
+    readonly sqlite: Database,
+    /** The write connection's query builder: what units receive as `tx`; for preparing statements too. */
+    readonly db: Db,
+    private readonly hooks: {
+      /** Before a batch begins and after it ends: the read snapshot must not hide the batch's writes. */
+      around?: () => void;
+    } = {},
+  ) {
+    this.#begin = sqlite.prepare("BEGIN IMMEDIATE");
+    this.#commit = sqlite.prepare("COMMIT");
+    this.#rollback = sqlite.prepare("ROLLBACK");
+    this.#savepoint = sqlite.prepare("SAVEPOINT unit");
+    this.#release = sqlite.prepare("RELEASE unit");
+    this.#rollbackTo = sqlite.prepare("ROLLBACK TO unit");
+  }
+
+  /** Runs `work` as one unit of the next batch; settles once the batch is committed (durable) or failed. */
+  run<T>(work: Unit<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("the database is closed"));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        // After the I/O of this turn: every request read in it joins the batch.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits every queued unit now (at shutdown; otherwise the writer schedules itself). */
+  flush(): void {
+    this.#scheduled = false;
+    const batch = this.#queue;
+    if (batch.length === 0) return;
+    this.#queue = [];
+    const outcomes = this.#commitBatch(batch);
+    // Callers hear back only now, in the order their units ran.
+    for (let i = 0; i < batch.length; i++) {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) batch[i]!.resolve(outcome.value);
+      else batch[i]!.reject(outcome.error);
+    }
+  }
+
+  #commitBatch(batch: Queued[]): ({ ok: true; value: unknown } | { ok: false; error: unknown })[] {
+    this.hooks.around?.();
+    try {
+      this.#begin.run();
+    } catch (error) {
+      this.#count(batch.length, batch.length, true);
+      return batch.map(() => ({ ok: false as const, error }));
+    }
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    let failed = 0;
+    try {
+      for (const unit of batch) {
+        this.#savepoint.run();
+        try {
+          const value = unit.work(this.db);
+          if (value instanceof Promise) {
+            throw new Error("a unit of work must be synchronous (no await between its statements)");
+          }
+          this.#release.run();
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          this.#rollbackTo.run();
+          this.#release.run();
+          failed++;
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.#commit.run();
+    } catch (error) {
+      // The transaction itself failed (commit, or a savepoint statement): nothing of it stands.
+      if (this.sqlite.inTransaction) this.#rollback.run();
+      this.#count(batch.length, batch.length, true);
+      this.hooks.around?.();
+      return batch.map(() => ({ ok: false as const, error }));
+    }
+    this.#count(batch.length, failed, false);
+    this.hooks.around?.();
+    return outcomes;
+  }
+
+  #count(size: number, failed: number, batchFailed: boolean): void {
+    const stats = this.#stats;
+    stats.batches++;
+    stats.units += size;
+    stats.failedUnits += batchFailed ? 0 : failed;
+    if (batchFailed) stats.failedBatches++;
+    stats.largestBatch = Math.max(stats.largestBatch, size);
+    stats.sizes[bucketOf(size)]!++;
+  }
+
+  stats(): WriterStats {
+    return { ...this.#stats, sizes: { ...this.#stats.sizes } };
+  }
+
+  /** Commits what is queued and refuses further units. */
+  close(): void {
+    this.flush();
+    this.#closed = true;
+  }
+}
