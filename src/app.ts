@@ -8,6 +8,7 @@ import { clientAddressResolver } from "./http/client-address.ts";
 import { docs } from "./http/docs.ts";
 import { useStrictDateFormats } from "./http/formats.ts";
 import { healthRoutes } from "./http/health.ts";
+import { metricsRoutes } from "./http/metrics.ts";
 import { httpEdge } from "./http/pipeline.ts";
 import { paymentRoutes } from "./payments/routes.ts";
 import { rewardsRoutes } from "./rewards/routes.ts";
@@ -22,7 +23,7 @@ import { xpRoutes } from "./xp/routes.ts";
  */
 export function createApp(ctx: AppContext) {
   useStrictDateFormats();
-  const { config, log, services, connections } = ctx;
+  const { config, log, services, connections, metrics } = ctx;
   const guard = authGuard((token) => services.auth.authenticate(token));
   const clientAddress = clientAddressResolver(config.trustedProxies);
   // The docs read the routes once they are all registered, when the document is first asked for.
@@ -44,9 +45,11 @@ export function createApp(ctx: AppContext) {
     },
   })
     // Profile edits also come as multipart with two images (the original web client's way).
-    .use(httpEdge(config, log, { paths: PROFILE_UPLOAD_PATHS, maxBytes: 2 * config.maxUploadBytes + 64 * 1024 }))
-    .use(docs({ publicUrl: config.publicUrl, chatProtocol: chatProtocol(config.chatRate), routes: () => built.app?.routes ?? [], multipartPaths: PROFILE_UPLOAD_PATHS }))
+    // Requests are counted only when someone scrapes them (a few µs a request otherwise spent).
+    .use(httpEdge(config, log, { paths: PROFILE_UPLOAD_PATHS, maxBytes: 2 * config.maxUploadBytes + 64 * 1024 }, config.metricsToken ? metrics : undefined))
+    .use(docs({ publicUrl: config.publicUrl, chatProtocol: chatProtocol(config.chatRate), routes: () => built.app?.routes ?? [], multipartPaths: PROFILE_UPLOAD_PATHS, metrics: config.metricsToken !== null }))
     .use(healthRoutes(services.health))
+    .use(metricsRoutes(metrics, config.metricsToken))
     .use(authRoutes({ auth: services.auth, oauth: services.oauth, accounts: services.accounts, guard, clientAddress, publicUrl: config.publicUrl }))
     .use(
       profileRoutes({

@@ -75,6 +75,8 @@ export interface Config {
   webRoot: string | null;
   /** The Content-Security-Policy of the web app's pages. */
   webCsp: string;
+  /** The bearer token GET /metrics requires (COC_METRICS_TOKEN); null: no /metrics at all. */
+  metricsToken: string | null;
 }
 
 /** Flags of `coc serve` / `coc migrate`; each overrides its environment variable. */
@@ -391,5 +393,15 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
     maxUploadBytes: positiveInt("COC_MAX_UPLOAD_BYTES", 2 * 1024 * 1024, 1024),
     webRoot: webRoot(flags.web ?? value(env, "COC_WEB_ROOT"), flags.web ? "--web" : "COC_WEB_ROOT", cwd),
     webCsp: value(env, "COC_WEB_CSP") ?? DEFAULT_WEB_CSP,
+    metricsToken: metricsToken(value(env, "COC_METRICS_TOKEN")),
   });
+}
+
+/** COC_METRICS_TOKEN: unset (no /metrics), or a bearer token of 16 to 256 visible characters. */
+function metricsToken(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  if (!/^[\x21-\x7e]{16,256}$/.test(text)) {
+    throw new ConfigError("COC_METRICS_TOKEN", "must be 16 to 256 visible characters without spaces (or leave it unset: no /metrics)");
+  }
+  return text;
 }

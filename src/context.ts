@@ -9,6 +9,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { type Db, openDatabase } from "./db/client.ts";
 import type { Writer } from "./db/writer.ts";
+import { Metrics } from "./metrics.ts";
 import { DatabaseHealth } from "./db/health.ts";
 import { migrate } from "./db/migrate.ts";
 import { ChatService } from "./chat/chat-service.ts";
@@ -62,6 +63,8 @@ export interface AppContext {
   sqlite: Database;
   /** Group commit: the one writer of the database (see Writer). */
   writer: Writer;
+  /** What GET /metrics reports. */
+  metrics: Metrics;
   clock: Clock;
   log: Logger;
   providers: Providers;
@@ -110,6 +113,8 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     throw error;
   }
   const { reader, writer, snapshot } = database;
+  const metrics = new Metrics();
+  writer.observe((size, failedUnits, batchFailed) => metrics.batch(size, failedUnits, batchFailed));
   const providers: Providers = {
     oauth: createOAuthProviders(config, { clock, log, timeoutMs: overrides.providerTimeoutMs ?? PROVIDER_TIMEOUT_MS }),
     razorpay: config.razorpay ? createRazorpayGateway(config.razorpay, log, overrides.razorpayTimeoutMs ?? RAZORPAY_TIMEOUT_MS) : null,
@@ -119,7 +124,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const media = new MediaStore(join(config.dataDir, "media"), config.maxUploadBytes);
   const profiles = new ProfileService({ reader, writer, snapshot, clock, users, media });
   const follows = new FollowService({ reader, writer, snapshot, clock, users });
-  const xp = new XpService({ reader, writer, snapshot, clock });
+  const xp = new XpService({ reader, writer, snapshot, clock, metrics });
   const passwords = new PasswordHasher(overrides.passwordCost);
   const tokens = new TokenService({
     reader,
@@ -130,7 +135,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     accessTtlSeconds: config.accessTtlSeconds,
     refreshTtlSeconds: config.refreshTtlSeconds,
   });
-  const chat = new ChatService({ reader, writer, clock });
+  const chat = new ChatService({ reader, writer, clock, metrics });
   const services: Services = {
     users,
     profiles,
@@ -138,9 +143,9 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     accounts: new AccountService({ writer, clock, log, follows, media }),
     media,
     xp,
-    referrals: new ReferralService({ writer, clock, xp, dailyCap: config.referralDailyCap }),
-    rewards: new RewardsService({ reader, writer, snapshot, clock, xp, config: config.rewards }),
-    payments: new PaymentService({ reader, writer, snapshot, clock, log, xp, packages: config.packages, gateway: providers.razorpay }),
+    referrals: new ReferralService({ writer, clock, xp, metrics, dailyCap: config.referralDailyCap }),
+    rewards: new RewardsService({ reader, writer, snapshot, clock, xp, metrics, config: config.rewards }),
+    payments: new PaymentService({ reader, writer, snapshot, clock, log, xp, metrics, packages: config.packages, gateway: providers.razorpay }),
     chat,
     chatHub: new ChatHub({
       chat,
@@ -177,16 +182,19 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     }),
     health: new DatabaseHealth(reader.sqlite),
   };
+  const connections = new ConnectionRegistry();
+  metrics.watch({ openSockets: () => connections.size, chatUsers: () => services.chatHub.userCount });
   return {
     config,
     db: writer.db,
     sqlite: database.sqlite,
     writer,
+    metrics,
     clock,
     log,
     providers,
     services,
-    connections: new ConnectionRegistry(),
+    connections,
     close: database.close,
   };
 }

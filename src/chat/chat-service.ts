@@ -2,6 +2,7 @@ import { desc, eq, lt, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { Connection } from "../db/client.ts";
 import type { Writer } from "../db/writer.ts";
+import type { Metrics } from "../metrics.ts";
 import { chatMessages, profiles, users } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import { idCursor, type Page, pageLimit, toPage } from "../pagination.ts";
@@ -42,7 +43,7 @@ export function cleanMessage(raw: unknown): string {
 export class ChatService {
   readonly #select;
 
-  constructor(private readonly deps: { reader: Connection; writer: Writer; clock: Clock }) {
+  constructor(private readonly deps: { reader: Connection; writer: Writer; clock: Clock; metrics: Metrics }) {
     this.#select = () =>
       deps.reader.db
         .select({
@@ -73,6 +74,7 @@ export class ChatService {
         .where(eq(users.id, userId))
         .get(),
     }));
+    this.deps.metrics.chatMessage();
     return { id, message: text, userId, username: author?.username ?? "", avatarUrl: author?.avatar ?? null, createdAt: now };
   }
 

@@ -49,6 +49,7 @@ function bucketOf(size: number): (typeof SIZE_BUCKETS)[number] {
  */
 export class Writer {
   #queue: Queued[] = [];
+  #observers: ((size: number, failedUnits: number, batchFailed: boolean) => void)[] = [];
   #scheduled = false;
   #closed = false;
   readonly #stats: WriterStats = { batches: 0, units: 0, failedUnits: 0, failedBatches: 0, largestBatch: 0, sizes: Object.fromEntries(SIZE_BUCKETS.map((b) => [b, 0])) };
@@ -146,6 +147,7 @@ export class Writer {
   }
 
   #count(size: number, failed: number, batchFailed: boolean): void {
+    for (const observe of this.#observers) observe(size, failed, batchFailed);
     const stats = this.#stats;
     stats.batches++;
     stats.units += size;
@@ -153,6 +155,11 @@ export class Writer {
     if (batchFailed) stats.failedBatches++;
     stats.largestBatch = Math.max(stats.largestBatch, size);
     stats.sizes[bucketOf(size)]!++;
+  }
+
+  /** Calls `observer` after every batch with its size and failures (metrics). */
+  observe(observer: (size: number, failedUnits: number, batchFailed: boolean) => void): void {
+    this.#observers.push(observer);
   }
 
   stats(): WriterStats {

@@ -46,6 +46,8 @@ export interface DocsOptions {
   routes: () => readonly DocumentedRoute[];
   /** Paths whose bodies may also be multipart/form-data. */
   multipartPaths: readonly string[];
+  /** Whether GET /metrics exists (COC_METRICS_TOKEN): its security scheme is documented only then. */
+  metrics: boolean;
 }
 
 const EDGE_REFUSALS = {
@@ -131,6 +133,7 @@ export function docs(options: DocsOptions) {
           components: {
             securitySchemes: {
               bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+              ...(options.metrics ? { metricsToken: { type: "http", scheme: "bearer", description: "The COC_METRICS_TOKEN of the server" } } : {}),
             },
             schemas: { Problem: Problem as never },
           },

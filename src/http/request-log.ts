@@ -1,5 +1,6 @@
 import type { Logger } from "../log.ts";
 import { redactUrl } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
 
 /** The path and query of a request URL, without parsing a URL object (this runs on every request). */
 export function pathAndQuery(url: string): { pathname: string; search: string } {
@@ -40,7 +41,10 @@ export class RequestLog {
   readonly #prefix = `${Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("base64url")}-`;
   #counter = 0;
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly metrics?: Metrics,
+  ) {}
 
   /** The request's state, made on first sight (its URL read once). */
   of(request: Request): RequestState {
@@ -59,24 +63,29 @@ export class RequestLog {
     return state;
   }
 
-  /** Writes the request's access log line (an error line for a 5xx), once. */
-  finish(request: Request, status: number): void {
+  /**
+   * Writes the request's access log line (an error line for a 5xx) and counts it under its route
+   * template (`route`; "unmatched" when no route took it), once.
+   */
+  finish(request: Request, status: number, route = "unmatched"): void {
     const state = this.of(request);
     if (state.logged) return;
     state.logged = true;
+    const elapsedMs = performance.now() - state.startedAt;
+    this.metrics?.request(request.method, route, status, elapsedMs / 1000);
     if (!this.log.enabled(status >= 500 ? "error" : "info")) return;
     this.log.access({
       request_id: state.id,
       method: request.method,
       path: state.search === "" ? state.pathname : redactUrl(state.pathname + state.search),
       status,
-      duration_ms: Math.round((performance.now() - state.startedAt) * 100) / 100,
+      duration_ms: Math.round(elapsedMs * 100) / 100,
     });
   }
 
   /** An answer given by the edge itself, before any route: logged here. */
   answerEarly(request: Request, response: Response): Response {
-    this.finish(request, response.status);
+    this.finish(request, response.status, "edge");
     return response;
   }
 }

@@ -3,6 +3,7 @@ import type { Clock } from "../clock.ts";
 import type { XpPackage } from "./packages.ts";
 import type { Connection, ReadSnapshot, Tx } from "../db/client.ts";
 import type { Writer } from "../db/writer.ts";
+import type { Metrics } from "../metrics.ts";
 import { payments, webhookEvents } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import { sha256Hex } from "../hash.ts";
@@ -75,6 +76,7 @@ export class PaymentService {
       clock: Clock;
       log: Logger;
       xp: XpService;
+      metrics: Metrics;
       packages: readonly XpPackage[];
       gateway: RazorpayGateway | null;
     },
@@ -181,6 +183,7 @@ export class PaymentService {
     if (!order) throw new AppError("not_found", "order_not_found", "No such order");
     if (order.userId !== userId) throw new AppError("forbidden", "order_not_yours", "This order belongs to someone else");
     if (!gateway.checkPaymentSignature(input.orderId, input.paymentId, input.signature)) {
+      this.deps.metrics.payment("invalid_signature");
       throw new AppError("validation", "invalid_signature", "The payment signature does not match");
     }
     return this.fulfil(input.orderId, input.paymentId, "verify");
@@ -196,8 +199,12 @@ export class PaymentService {
     return result;
   }
 
+  /** Logs and counts a committed fulfilment. */
   #logFulfilment(result: Fulfilment, paymentId: string, via: string): void {
-    if (result.credited) this.deps.log.info("payment fulfilled", { order_id: result.orderId, payment_id: paymentId, user_id: result.userId, xp: result.xp, via });
+    this.deps.metrics.payment(result.credited ? "credited" : "repeat");
+    if (!result.credited) return;
+    this.deps.metrics.xp("purchase", result.xp);
+    this.deps.log.info("payment fulfilled", { order_id: result.orderId, payment_id: paymentId, user_id: result.userId, xp: result.xp, via });
   }
 
   /**
@@ -229,7 +236,10 @@ export class PaymentService {
     const gateway = this.#gateway();
     const valid = gateway.checkWebhookSignature(rawBody, signature ?? "");
     if (valid === null) throw new AppError("unavailable", "webhooks_disabled", "No webhook secret is configured (COC_RAZORPAY_WEBHOOK_SECRET)");
-    if (!valid) throw new AppError("validation", "invalid_signature", "The webhook signature does not match");
+    if (!valid) {
+      this.deps.metrics.payment("invalid_signature");
+      throw new AppError("validation", "invalid_signature", "The webhook signature does not match");
+    }
     let envelope: WebhookEnvelope;
     try {
       envelope = JSON.parse(rawBody) as WebhookEnvelope;
@@ -245,6 +255,9 @@ export class PaymentService {
       return this.#applyEvent(tx, event, envelope);
     });
     if (outcome.fulfilment) this.#logFulfilment(outcome.fulfilment.result, outcome.fulfilment.paymentId, `webhook:${event}`);
+    else if (outcome.answer === "duplicate") this.deps.metrics.payment("webhook_duplicate");
+    else if (outcome.answer === "marked failed") this.deps.metrics.payment("marked_failed");
+    else this.deps.metrics.payment("webhook_ignored");
     return outcome.answer;
   }
 

@@ -3,6 +3,7 @@ import type { Statement } from "bun:sqlite";
 import type { Clock } from "../clock.ts";
 import type { Connection, ReadSnapshot } from "../db/client.ts";
 import type { Writer } from "../db/writer.ts";
+import type { Metrics } from "../metrics.ts";
 import { checkIns, profiles } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import type { XpService } from "../xp/xp-service.ts";
@@ -91,7 +92,7 @@ export class RewardsService {
   readonly #saveStreak;
   readonly #dateIn = cachedLocalDate();
 
-  constructor(private readonly deps: { reader: Connection; writer: Writer; snapshot: ReadSnapshot; clock: Clock; xp: XpService; config: RewardRules }) {
+  constructor(private readonly deps: { reader: Connection; writer: Writer; snapshot: ReadSnapshot; clock: Clock; xp: XpService; metrics: Metrics; config: RewardRules }) {
     const { db } = deps.writer;
     const id = sql.placeholder("userId");
     // Read on every check-in page and every check-in: raw prepared statements, one each.
@@ -138,8 +139,8 @@ export class RewardsService {
    * streak. A second check-in for the same local date is `already_checked_in` and changes
    * nothing, however many arrive at once.
    */
-  checkIn(userId: number): Promise<CheckInOutcome> {
-    return this.deps.writer.run((tx) => {
+  async checkIn(userId: number): Promise<CheckInOutcome> {
+    const outcome = await this.deps.writer.run((tx): CheckInOutcome => {
       const now = this.deps.clock.now();
       const { state, zone } = this.#state(this.#profileState, userId);
       const decision = decideCheckIn(state, now, zone, this.deps.config.table, this.#dateIn);
@@ -171,6 +172,9 @@ export class RewardsService {
         streak: { current: decision.streakDay, longest: decision.longest, freezes, lastCheckIn: decision.date },
       };
     });
+    this.deps.metrics.checkIn();
+    this.deps.metrics.xp("check_in", outcome.checkIn.xpEarned);
+    return outcome;
   }
 
   /** Today's state: whether the user can check in, what the next check-in would earn, and recent history. */
@@ -217,12 +221,12 @@ export class RewardsService {
    * `freeze_cap_reached` or `insufficient_xp` change nothing. With an idempotency key, a
    * retried request answers the first purchase instead of buying again.
    */
-  buyFreeze(userId: number, idempotencyKey?: string): Promise<{ freezes: number; totalXp: number }> {
-    return this.deps.writer.run((tx) => {
+  async buyFreeze(userId: number, idempotencyKey?: string): Promise<{ freezes: number; totalXp: number }> {
+    const { spent, ...bought } = await this.deps.writer.run((tx) => {
       const reference = idempotencyKey ? `${userId}:${idempotencyKey}` : null;
       const { state } = this.#state(this.#profileState, userId);
       if (reference && this.deps.xp.findEntryIn(tx, "streak_freeze_purchase", reference)) {
-        return { freezes: state.freezes, totalXp: this.deps.xp.balanceIn(tx, userId) };
+        return { freezes: state.freezes, totalXp: this.deps.xp.balanceIn(tx, userId), spent: 0 };
       }
       const { freezeCost, freezeCap } = this.deps.config;
       if (state.freezes >= freezeCap) {
@@ -231,8 +235,10 @@ export class RewardsService {
       const spend = this.deps.xp.addIn(tx, { userId, amount: -freezeCost, source: "streak_freeze_purchase", reference, actor: `user:${userId}` });
       const freezes = state.freezes + 1;
       tx.update(profiles).set({ streakFreezes: freezes, updatedAt: this.deps.clock.now() }).where(eq(profiles.userId, userId)).run();
-      return { freezes, totalXp: spend.balance };
+      return { freezes, totalXp: spend.balance, spent: freezeCost };
     });
+    this.deps.metrics.xp("streak_freeze_purchase", -spent);
+    return bought;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { and, count, eq, gt, like } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { Writer } from "../db/writer.ts";
+import type { Metrics } from "../metrics.ts";
 import { profiles, users, xpLedger } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import type { XpService } from "../xp/xp-service.ts";
@@ -28,7 +29,7 @@ export interface Redemption {
  * code with throwaway accounts (the shop sells XP for money) earns little.
  */
 export class ReferralService {
-  constructor(private readonly deps: { writer: Writer; clock: Clock; xp: XpService; dailyCap: number }) {}
+  constructor(private readonly deps: { writer: Writer; clock: Clock; xp: XpService; metrics: Metrics; dailyCap: number }) {}
 
   /**
    * Redeems `code` (any case) for `userId`: one unit of work records the referral and credits
@@ -38,8 +39,8 @@ export class ReferralService {
    * by the redeeming user, so even a racing duplicate cannot credit twice. Past the owner's daily
    * cap the redeemer still gets their XP and the owner nothing.
    */
-  redeem(userId: number, code: string): Promise<Redemption> {
-    return this.deps.writer.run((tx) => {
+  async redeem(userId: number, code: string): Promise<Redemption> {
+    const redemption = await this.deps.writer.run((tx): Redemption => {
       const normalized = code.trim().toUpperCase();
       const owner = tx
         .select({ userId: profiles.userId, referredBy: profiles.referredByUserId, disabled: users.disabled })
@@ -76,5 +77,7 @@ export class ReferralService {
       const referrer = tx.select({ username: users.username }).from(users).where(eq(users.id, owner.userId)).get();
       return { xpAwarded: REFERRAL_XP, totalXp: mine.balance, referrer: referrer?.username ?? "", referrerRewarded };
     });
+    this.deps.metrics.xp("referral", redemption.referrerRewarded ? 2 * REFERRAL_XP : REFERRAL_XP);
+    return redemption;
   }
 }

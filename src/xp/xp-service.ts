@@ -2,6 +2,7 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { Connection, ReadSnapshot, Tx } from "../db/client.ts";
 import type { Writer } from "../db/writer.ts";
+import type { Metrics } from "../metrics.ts";
 import { profiles, users, XP_SOURCES, type XpSource, xpLedger } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import { userPages } from "../db/user-pages.ts";
@@ -67,7 +68,7 @@ export class XpService {
 
   readonly #history;
 
-  constructor(private readonly deps: { reader: Connection; writer: Writer; snapshot: ReadSnapshot; clock: Clock }) {
+  constructor(private readonly deps: { reader: Connection; writer: Writer; snapshot: ReadSnapshot; clock: Clock; metrics: Metrics }) {
     const { reader, writer } = deps;
     this.#history = userPages(
       reader.sqlite,
@@ -123,7 +124,10 @@ export class XpService {
    */
   async add(change: XpChange): Promise<XpResult> {
     validate(change);
-    return this.deps.writer.run((tx) => this.addIn(tx, change));
+    const result = await this.deps.writer.run((tx) => this.addIn(tx, change));
+    // Counted once committed (callers of addIn count their own).
+    if (result.applied) this.deps.metrics.xp(result.entry.source, result.entry.amount);
+    return result;
   }
 
   /**

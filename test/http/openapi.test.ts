@@ -39,7 +39,7 @@ describe("the OpenAPI document", () => {
     }
   });
 
-  test.each([["with COC_PUBLIC_URL", { COC_PUBLIC_URL: "https://clans.codeofclans.org" }], ["on its defaults", {}]])("passes @redocly/cli lint with its recommended rules, %s: 0 errors, 0 warnings", async (_, env) => {
+  test.each([["with COC_PUBLIC_URL and metrics", { COC_PUBLIC_URL: "https://clans.codeofclans.org", COC_METRICS_TOKEN: "metrics-token-0123456789" }], ["on its defaults", {}]])("passes @redocly/cli lint with its recommended rules, %s: 0 errors, 0 warnings", async (_, env) => {
     await inTempDir(async (dir) => {
       const spec = join(dir, "openapi.json");
       writeFileSync(spec, JSON.stringify(await document(env)));

@@ -27,10 +27,10 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function serve() {
+function serve(env: Record<string, string> = {}) {
   const child = Bun.spawn([binary, "serve", "--port", "0", "--host", "127.0.0.1"], {
     cwd: dir,
-    env: { PATH: "/usr/bin:/bin", HOME: dir },
+    env: { PATH: "/usr/bin:/bin", HOME: dir, ...env },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -43,6 +43,20 @@ async function stop(child: ReturnType<typeof serve>["child"]) {
 }
 
 describe("dist/coc", () => {
+  test("serves /metrics from inside the binary (prom-client bundled), behind its token", async () => {
+    const token = "smoke-metrics-token-0123";
+    const server = serve({ COC_METRICS_TOKEN: token });
+    const { url } = await server.log.waitFor((line) => line.msg === "listening");
+    expect((await fetch(new URL("/healthz", url))).status).toBe(200);
+    expect((await fetch(new URL("/metrics", url))).status).toBe(401);
+    const scraped = await fetch(new URL("/metrics", url), { headers: { authorization: `Bearer ${token}` } });
+    expect(scraped.status).toBe(200);
+    const text = await scraped.text();
+    expect(text).toContain('coc_http_requests_total{method="GET",route="/healthz",status="200"} 1');
+    expect(text).toContain("coc_process_cpu_seconds_total");
+    await stop(server.child);
+  });
+
   test("is one file that needs no node_modules", () => {
     expect(existsSync(join(dir, "node_modules"))).toBe(false);
     expect(statSync(binary).size).toBeGreaterThan(50 * 1024 * 1024);
