@@ -77,6 +77,10 @@ export interface Config {
   webCsp: string;
   /** The bearer token GET /metrics requires (COC_METRICS_TOKEN); null: no /metrics at all. */
   metricsToken: string | null;
+  /** Redis shared by every instance (COC_REDIS_URL): chat fan-out and throttles; null: this process alone. */
+  redisUrl: string | null;
+  /** What this community's Redis keys and channels start with (COC_REDIS_PREFIX): communities can share one Redis. */
+  redisPrefix: string;
 }
 
 /** Flags of `coc serve` / `coc migrate`; each overrides its environment variable. */
@@ -394,7 +398,29 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
     webRoot: webRoot(flags.web ?? value(env, "COC_WEB_ROOT"), flags.web ? "--web" : "COC_WEB_ROOT", cwd),
     webCsp: value(env, "COC_WEB_CSP") ?? DEFAULT_WEB_CSP,
     metricsToken: metricsToken(value(env, "COC_METRICS_TOKEN")),
+    redisUrl: redisUrl(value(env, "COC_REDIS_URL")),
+    redisPrefix: redisPrefix(value(env, "COC_REDIS_PREFIX") ?? "coc:"),
   });
+}
+
+/** COC_REDIS_PREFIX: 1–64 letters, digits, ':', '_' or '-'. */
+function redisPrefix(text: string): string {
+  if (!/^[A-Za-z0-9:_-]{1,64}$/.test(text)) throw new ConfigError("COC_REDIS_PREFIX", `expected 1-64 letters, digits, ':', '_' or '-', got "${text}"`);
+  return text;
+}
+
+/** COC_REDIS_URL: redis:// or rediss:// (TLS). Never echoed back: it may hold a password. */
+function redisUrl(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError("COC_REDIS_URL", "expected a URL such as redis://localhost:6379 or rediss://user:password@host:6380/0");
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new ConfigError("COC_REDIS_URL", `expected a redis:// or rediss:// URL, got a ${url.protocol} one`);
+  if (!url.hostname) throw new ConfigError("COC_REDIS_URL", "names no host");
+  return text;
 }
 
 /** COC_METRICS_TOKEN: unset (no /metrics), or a bearer token of 16 to 256 visible characters. */

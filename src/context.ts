@@ -10,6 +10,9 @@ import type { Config } from "./config.ts";
 import { type Db, openDatabase } from "./db/client.ts";
 import type { Writer } from "./db/writer.ts";
 import { Metrics } from "./metrics.ts";
+import { RedisThrottleStore } from "./throttle/redis-store.ts";
+import { MemoryThrottleStore, type ThrottleStore } from "./throttle/store.ts";
+import { RedisClient } from "bun";
 import { DatabaseHealth } from "./db/health.ts";
 import { migrate } from "./db/migrate.ts";
 import { ChatService } from "./chat/chat-service.ts";
@@ -53,6 +56,8 @@ export interface Services {
   auth: AuthService;
   oauth: OAuthService;
   health: DatabaseHealth;
+  /** Where throttles count: this process, or Redis. */
+  throttles: ThrottleStore;
 }
 
 /** Everything the server, the CLI and a test share: built once per process (or per test). */
@@ -65,6 +70,8 @@ export interface AppContext {
   writer: Writer;
   /** What GET /metrics reports. */
   metrics: Metrics;
+  /** The Redis connection shared by every instance (COC_REDIS_URL), or null. */
+  redis: RedisClient | null;
   clock: Clock;
   log: Logger;
   providers: Providers;
@@ -114,6 +121,9 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   }
   const { reader, writer, snapshot } = database;
   const metrics = new Metrics();
+  // Shared by every instance when COC_REDIS_URL is set; this process's own otherwise.
+  const redis = config.redisUrl ? new RedisClient(config.redisUrl) : null;
+  const throttles: ThrottleStore = redis ? new RedisThrottleStore(redis, clock, log, config.redisPrefix) : new MemoryThrottleStore(clock);
   writer.observe((size, failedUnits, batchFailed) => metrics.batch(size, failedUnits, batchFailed));
   const providers: Providers = {
     oauth: createOAuthProviders(config, { clock, log, timeoutMs: overrides.providerTimeoutMs ?? PROVIDER_TIMEOUT_MS }),
@@ -151,6 +161,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       chat,
       clock,
       log,
+      throttles,
       refusal: (caller) => tokens.refusal(caller),
       authenticate: (token) => tokens.userOf(tokens.verifyAccess(token)),
       options: { rate: config.chatRate, ...overrides.chat },
@@ -166,6 +177,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       tokens,
       passwords,
       throttles: overrides.loginThrottles,
+      throttleStore: throttles,
       registrationsPerAddress: config.registrationsPerAddress,
     }),
     oauth: new OAuthService({
@@ -178,9 +190,11 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       tokens,
       redirectUris: config.oauthRedirectUris,
       startsPerAddress: config.oauthStartsPerAddress,
+      throttleStore: throttles,
       maxPending: overrides.maxPendingSignIns,
     }),
     health: new DatabaseHealth(reader.sqlite),
+    throttles,
   };
   const connections = new ConnectionRegistry();
   metrics.watch({ openSockets: () => connections.size, chatUsers: () => services.chatHub.userCount });
@@ -195,6 +209,10 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     providers,
     services,
     connections,
-    close: database.close,
+    redis,
+    close() {
+      database.close();
+      redis?.close();
+    },
   };
 }

@@ -25,12 +25,12 @@ export const SWEEP_INTERVAL_MS = 15_000;
  * throttle windows. Each part reads the clock, so a test runs it at any time it likes.
  */
 export async function sweep(ctx: AppContext): Promise<void> {
-  const { chatHub, oauth, auth } = ctx.services;
+  const { chatHub, oauth, throttles } = ctx.services;
   try {
     chatHub.sweep();
     const purged = await oauth.purgeExpired();
     if (purged > 0) ctx.log.debug("expired sign-in states purged", { purged });
-    auth.pruneThrottles();
+    throttles.prune();
   } catch (error) {
     // A locked or closing database must not stop the next sweep.
     ctx.log.error("periodic sweep failed", { error });

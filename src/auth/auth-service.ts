@@ -6,6 +6,7 @@ import type { ProfileRecord, ProfileService } from "../users/profile-service.ts"
 import type { NewUser, User, UserService } from "../users/user-service.ts";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, type PasswordHasher } from "./password.ts";
 import { type Admission, LoginGate, type LoginThrottles } from "./login-gate.ts";
+import type { ThrottleStore } from "../throttle/store.ts";
 import { AttemptLimiter, type RateRule } from "./throttle.ts";
 import { accountDisabled, type IssuedTokens, type TokenService, type TokenUser } from "./token-service.ts";
 
@@ -51,11 +52,13 @@ export class AuthService {
       tokens: TokenService;
       passwords: PasswordHasher;
       throttles?: LoginThrottles;
+      /** Where the login and registration throttles count (this process, or Redis). */
+      throttleStore: ThrottleStore;
       registrationsPerAddress: RateRule;
     },
   ) {
-    this.#logins = new LoginGate(deps.clock, deps.throttles);
-    this.#registrations = new AttemptLimiter(deps.clock, deps.registrationsPerAddress);
+    this.#logins = new LoginGate(deps.throttleStore, deps.throttles);
+    this.#registrations = new AttemptLimiter(deps.throttleStore, "registrations", deps.registrationsPerAddress);
   }
 
   /**
@@ -66,7 +69,7 @@ export class AuthService {
    */
   async register(input: NewAccount, address: string): Promise<Session> {
     this.#check(input);
-    const wait = this.#registrations.take(address);
+    const wait = await this.#registrations.take(address);
     if (wait > 0) {
       throw new AppError("rate_limited", "too_many_registrations", "Too many accounts were created from your address; try again later", {
         retryAfterSeconds: wait / 1000,
@@ -109,7 +112,7 @@ export class AuthService {
     const loginKey = input.login.trim().toLowerCase();
     const user = this.deps.users.findByLogin(loginKey);
     // One key per account, whichever of its names was typed; unknown logins keyed by their text.
-    const admission: Admission = this.#logins.admit(user ? `account:${user.id}` : `login:${loginKey}`, address);
+    const admission: Admission = await this.#logins.admit(user ? `account:${user.id}` : `login:${loginKey}`, address);
     // No account, no password on it (OAuth only), or an absurdly long guess: the same dummy work.
     const hash = input.password.length <= MAX_PASSWORD_LENGTH ? user?.passwordHash : null;
     const ok = hash ? await this.deps.passwords.verify(input.password, hash) : await this.deps.passwords.verifyDummy(input.password.slice(0, MAX_PASSWORD_LENGTH));
@@ -117,7 +120,7 @@ export class AuthService {
       this.deps.log.info("login failed", { ip: address });
       throw badCredentials();
     }
-    admission.succeeded();
+    await admission.succeeded();
     if (user.disabled) throw accountDisabled();
     const tokens = await this.deps.writer.run((tx) => {
       this.deps.users.markSignIn(tx, user.id, "local");
@@ -125,12 +128,6 @@ export class AuthService {
     });
     this.deps.log.info("user logged in", { user_id: user.id, method: "password" });
     return { user: this.deps.profiles.byId(user.id), tokens };
-  }
-
-  /** Forgets expired throttle windows (the server's periodic sweep). */
-  pruneThrottles(): void {
-    this.#logins.prune();
-    this.#registrations.prune();
   }
 
   /** Rotates a refresh token (see TokenService.refresh); answers the new tokens and their user. */

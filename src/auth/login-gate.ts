@@ -1,6 +1,5 @@
-import type { Clock } from "../clock.ts";
 import { AppError } from "../errors.ts";
-import { AttemptLimiter, type RateRule } from "./throttle.ts";
+import type { RateRule, ThrottleStore } from "../throttle/store.ts";
 
 export interface LoginThrottles {
   /** Failed logins for one account from one address: past it, *that address* waits. */
@@ -25,7 +24,7 @@ export const DEFAULT_LOGIN_THROTTLES: LoginThrottles = {
 
 /** An admitted login attempt: counted as a failure unless it reports success. */
 export interface Admission {
-  succeeded(): void;
+  succeeded(): Promise<void>;
 }
 
 function tooMany(waitMs: number): AppError {
@@ -34,60 +33,44 @@ function tooMany(waitMs: number): AppError {
 
 /**
  * Decides whether a password login may be tried, *before* the password is hashed: every admitted
- * attempt is counted at once, so concurrent guesses cannot outrun the limits; a success gives its
- * count back. An attacker's address is locked, never the account: its owner, from an address that
- * has not failed, keeps a lane of its own even while the account is under attack from many
- * addresses. The key of an account is its id, so its username and its email are one key.
+ * attempt is counted at once (atomically in the throttle store, across instances too), so
+ * concurrent guesses cannot outrun the limits; a success gives its count back. An attacker's
+ * address is locked, never the account: its owner, from an address that has not failed, keeps a
+ * lane of its own even while the account is under attack from many addresses. The key of an
+ * account is its id, so its username and its email are one key.
  */
 export class LoginGate {
-  readonly #pair: AttemptLimiter;
-  readonly #address: AttemptLimiter;
-  readonly #account: AttemptLimiter;
-  /** While an account is slowed: when each of its two lanes next admits an attempt. */
-  readonly #nextSlot = new Map<string, number>();
-
   constructor(
-    private readonly clock: Clock,
+    private readonly store: ThrottleStore,
     private readonly rules: LoginThrottles = DEFAULT_LOGIN_THROTTLES,
-  ) {
-    this.#pair = new AttemptLimiter(clock, rules.perAccountAndAddress);
-    this.#address = new AttemptLimiter(clock, rules.perAddress);
-    this.#account = new AttemptLimiter(clock, rules.perAccount);
-  }
+  ) {}
 
   /**
    * Admits one attempt on `account` (a stable key: `account:<id>`, or the login text when no
    * account has it) from `address`, or throws `too_many_attempts` with the time to wait.
    */
-  admit(account: string, address: string): Admission {
-    const pair = `${account}\n${address}`;
-    const wait = Math.max(this.#pair.retryAfterMs(pair), this.#address.retryAfterMs(address));
-    if (wait > 0) throw tooMany(wait);
-    if (this.#account.retryAfterMs(account) > 0) {
-      const lane = `${account}\n${this.#pair.count(pair) > 0 ? "failed-here" : "fresh"}`;
-      const now = this.clock.now().getTime();
-      const opens = this.#nextSlot.get(lane) ?? 0;
-      if (opens > now) throw tooMany(opens - now);
-      this.#nextSlot.set(lane, now + this.rules.slowedIntervalMs);
+  async admit(account: string, address: string): Promise<Admission> {
+    const { store, rules } = this;
+    const pair = `login-pair:${account}\n${address}`;
+    const byAddress = `login-address:${address}`;
+    const byAccount = `login-account:${account}`;
+    const refused = Math.max(await store.retryAfter(pair, rules.perAccountAndAddress), await store.retryAfter(byAddress, rules.perAddress));
+    if (refused > 0) throw tooMany(refused);
+    if ((await store.retryAfter(byAccount, rules.perAccount)) > 0) {
+      const failedHere = (await store.count(pair, rules.perAccountAndAddress)) > 0;
+      const wait = await store.claimSlot(`login-lane:${account}\n${failedHere ? "failed-here" : "fresh"}`, rules.slowedIntervalMs);
+      if (wait > 0) throw tooMany(wait);
     }
-    this.#pair.take(pair);
-    this.#address.take(address);
-    this.#account.take(account);
+    const wait = await store.take([
+      { key: pair, rule: rules.perAccountAndAddress, limits: true },
+      { key: byAddress, rule: rules.perAddress, limits: true },
+      { key: byAccount, rule: rules.perAccount, limits: false },
+    ]);
+    if (wait > 0) throw tooMany(wait);
     return {
-      succeeded: () => {
-        this.#pair.reset(pair);
-        this.#address.giveBack(address);
-        this.#account.giveBack(account);
+      succeeded: async () => {
+        await Promise.all([store.reset(pair), store.giveBack(byAddress, rules.perAddress), store.giveBack(byAccount, rules.perAccount)]);
       },
     };
-  }
-
-  /** Forgets expired windows and slots (the periodic sweep). */
-  prune(): void {
-    this.#pair.prune();
-    this.#address.prune();
-    this.#account.prune();
-    const now = this.clock.now().getTime();
-    for (const [lane, opens] of this.#nextSlot) if (opens <= now) this.#nextSlot.delete(lane);
   }
 }

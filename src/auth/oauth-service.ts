@@ -13,6 +13,7 @@ import type { ProfileService } from "../users/profile-service.ts";
 import { emailProblem } from "../users/rules.ts";
 import type { User, UserService } from "../users/user-service.ts";
 import type { Caller, Session } from "./auth-service.ts";
+import type { ThrottleStore } from "../throttle/store.ts";
 import { AttemptLimiter, type RateRule } from "./throttle.ts";
 import { accountDisabled, type TokenService } from "./token-service.ts";
 
@@ -60,10 +61,11 @@ export class OAuthService {
       tokens: TokenService;
       redirectUris: readonly string[];
       startsPerAddress: RateRule;
+      throttleStore: ThrottleStore;
       maxPending?: number;
     },
   ) {
-    this.#starts = new AttemptLimiter(deps.clock, deps.startsPerAddress);
+    this.#starts = new AttemptLimiter(deps.throttleStore, "oauth-starts", deps.startsPerAddress);
   }
 
   readonly #starts: AttemptLimiter;
@@ -86,7 +88,7 @@ export class OAuthService {
   async start(name: string, options: { redirectUri?: string; linkUserId?: number | null }, address: string): Promise<{ url: string; state: string }> {
     const provider = this.#provider(name);
     const redirect = this.#redirectUri(options.redirectUri, provider.name);
-    const wait = this.#starts.take(address);
+    const wait = await this.#starts.take(address);
     if (wait > 0) {
       throw new AppError("rate_limited", "too_many_sign_ins", "Too many sign-ins were started from your address; try again later", {
         retryAfterSeconds: wait / 1000,
@@ -161,9 +163,8 @@ export class OAuthService {
     return { user: this.deps.profiles.byId(signIn.user.id), tokens, created: signIn.created, linked: signIn.linked };
   }
 
-  /** Deletes expired states and forgets expired throttle windows (the server's periodic sweep). */
+  /** Deletes expired sign-in states (the server's periodic sweep). */
   purgeExpired(): Promise<number> {
-    this.#starts.prune();
     return this.deps.writer.run((tx) => this.#purgeExpired(tx, this.deps.clock.now()));
   }
 

@@ -4,7 +4,8 @@ import { isAppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ChatService } from "./chat-service.ts";
 import { chatMessageAnswer } from "./wire.ts";
-import { type BucketRule, DEFAULT_CHAT_RATE, TokenBuckets } from "./rate-limit.ts";
+import type { ThrottleStore } from "../throttle/store.ts";
+import { type BucketRule, DEFAULT_CHAT_RATE } from "./rate-limit.ts";
 
 export const CHAT_TOPIC = "global_chat";
 
@@ -34,7 +35,7 @@ export interface HubOptions {
 export class ChatHub {
   readonly #online = new Map<number, Set<ChatSocket>>();
   readonly #callers = new Map<ChatSocket, Caller>();
-  readonly #buckets: TokenBuckets;
+  readonly #rate: BucketRule;
   /** Sockets already told they are rate limited: further frames are dropped unanswered until one gets through. */
   readonly #toldLimited = new WeakSet<ChatSocket>();
   /** Each socket's last frame in hand: the next one waits for it. */
@@ -46,6 +47,8 @@ export class ChatHub {
       chat: ChatService;
       clock: Clock;
       log: Logger;
+      /** Where chat rate limits count (this process, or Redis across instances). */
+      throttles: ThrottleStore;
       /**
        * Why the caller may no longer be here (account disabled, token expired, session signed
        * out), or null while they may.
@@ -56,7 +59,7 @@ export class ChatHub {
       options?: Partial<HubOptions>;
     },
   ) {
-    this.#buckets = new TokenBuckets(deps.clock, deps.options?.rate ?? DEFAULT_CHAT_RATE);
+    this.#rate = deps.options?.rate ?? DEFAULT_CHAT_RATE;
   }
 
   /** Connects the hub to the running server's pub/sub. */
@@ -132,7 +135,7 @@ export class ChatHub {
     const caller = this.#callers.get(socket);
     if (!caller) return;
     const error = (code: string, detail: string, extra: object = {}) => socket.send(JSON.stringify({ type: "error", code, detail, ...extra }));
-    const wait = this.#buckets.take(caller.id);
+    const wait = await this.deps.throttles.takeToken(`chat:${caller.id}`, this.#rate);
     if (wait > 0) {
       if (!this.#toldLimited.has(socket)) {
         this.#toldLimited.add(socket);
@@ -202,7 +205,6 @@ export class ChatHub {
       socket.close(CLOSE_POLICY, refusal);
       closed++;
     }
-    this.#buckets.prune();
     if (closed > 0) this.deps.log.info("closed chat sockets no longer allowed", { sockets: closed });
     return closed;
   }
