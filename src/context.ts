@@ -11,6 +11,7 @@ import { type Db, openDatabase } from "./db/client.ts";
 import type { Writer } from "./db/writer.ts";
 import { Metrics } from "./metrics.ts";
 import { RedisThrottleStore } from "./throttle/redis-store.ts";
+import { LocalRelay, RedisRelay } from "./chat/relay.ts";
 import { MemoryThrottleStore, type ThrottleStore } from "./throttle/store.ts";
 import { RedisClient } from "bun";
 import { DatabaseHealth } from "./db/health.ts";
@@ -162,6 +163,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       clock,
       log,
       throttles,
+      relay: redis ? new RedisRelay(redis, () => new RedisClient(config.redisUrl!), clock, log, config.redisPrefix) : new LocalRelay(),
       refusal: (caller) => tokens.refusal(caller),
       authenticate: (token) => tokens.userOf(tokens.verifyAccess(token)),
       options: { rate: config.chatRate, ...overrides.chat },

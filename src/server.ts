@@ -41,7 +41,7 @@ export async function sweep(ctx: AppContext): Promise<void> {
 export const DEFAULT_DRAIN_MS = 10_000;
 
 /** Starts the app on Bun.serve and returns how to stop it. */
-export function startServer(ctx: AppContext, app: AnyElysia, listen: { port: number; host: string }): RunningServer {
+export async function startServer(ctx: AppContext, app: AnyElysia, listen: { port: number; host: string }): Promise<RunningServer> {
   app.listen({
     port: listen.port,
     hostname: listen.host,
@@ -55,9 +55,15 @@ export function startServer(ctx: AppContext, app: AnyElysia, listen: { port: num
   const server = app.server;
   if (!server) throw new Error("the server did not start");
   const { chatHub } = ctx.services;
-  chatHub.attach((topic, data) => {
-    server.publish(topic, data);
-  });
+  try {
+    // Listening for other instances' frames before the first socket can join.
+    await chatHub.start((topic, data) => {
+      server.publish(topic, data);
+    });
+  } catch (error) {
+    await server.stop(true);
+    throw error;
+  }
   // Sockets of users disabled by an admin (possibly from another process) are closed within this period.
   const sweeper = setInterval(() => sweep(ctx), SWEEP_INTERVAL_MS);
   let stopping: Promise<void> | undefined;
@@ -80,6 +86,7 @@ export function startServer(ctx: AppContext, app: AnyElysia, listen: { port: num
           await server.stop(true);
         }
         clearTimeout(timer);
+        await chatHub.stop();
         ctx.log.info("writer batches", { ...ctx.writer.stats() });
         ctx.close();
         ctx.log.info("stopped");

@@ -15,7 +15,7 @@ function deferred<T = void>() {
 }
 
 /** A real server on a free port, with a slow route and a WebSocket route to shut down around. */
-function startWithProbes() {
+async function startWithProbes() {
   const { ctx, logs } = createTestContext();
   const entered = deferred();
   const release = deferred<string>();
@@ -32,13 +32,13 @@ function startWithProbes() {
         ctx.connections.delete(ws);
       },
     });
-  const { running, base } = startTestServer(ctx, app);
+  const { running, base } = await startTestServer(ctx, app);
   return { ctx, logs, running, entered, release, base };
 }
 
 describe("graceful shutdown", () => {
   test("stops accepting, closes WebSockets with 1001, finishes requests in flight, then closes the database", async () => {
-    const { ctx, logs, running, entered, release, base } = startWithProbes();
+    const { ctx, logs, running, entered, release, base } = await startWithProbes();
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
 
     const socket = new WebSocket(`${base.replace("http", "ws")}/test/ws/`);
@@ -69,7 +69,7 @@ describe("graceful shutdown", () => {
   });
 
   test("requests still running after the drain period are cut so shutdown cannot hang", async () => {
-    const { ctx, logs, running, entered, base } = startWithProbes();
+    const { ctx, logs, running, entered, base } = await startWithProbes();
     const inFlight = fetch(`${base}/test/slow/`).then(
       () => "answered",
       () => "cut",

@@ -23,9 +23,9 @@ export function serveCommand(program: Command, io: CliIO, running: () => void): 
       ]);
       const config = loadConfig(io.env, configFlags(options), io.cwd);
       const ctx = createContext(config);
-      let server: ReturnType<typeof startServer>;
+      let server: Awaited<ReturnType<typeof startServer>>;
       try {
-        server = startServer(ctx, createApp(ctx), { port: config.port, host: config.host });
+        server = await startServer(ctx, createApp(ctx), { port: config.port, host: config.host });
       } catch (error) {
         ctx.close();
         throw error;

@@ -6,6 +6,7 @@ import type { ChatService } from "./chat-service.ts";
 import { chatMessageAnswer } from "./wire.ts";
 import type { ThrottleStore } from "../throttle/store.ts";
 import { type BucketRule, DEFAULT_CHAT_RATE } from "./rate-limit.ts";
+import type { ChatRelay } from "./relay.ts";
 
 export const CHAT_TOPIC = "global_chat";
 
@@ -49,6 +50,8 @@ export class ChatHub {
       log: Logger;
       /** Where chat rate limits count (this process, or Redis across instances). */
       throttles: ThrottleStore;
+      /** How frames and presence reach every instance (this one alone, or all of them through Redis). */
+      relay: ChatRelay;
       /**
        * Why the caller may no longer be here (account disabled, token expired, session signed
        * out), or null while they may.
@@ -62,12 +65,21 @@ export class ChatHub {
     this.#rate = deps.options?.rate ?? DEFAULT_CHAT_RATE;
   }
 
-  /** Connects the hub to the running server's pub/sub. */
-  attach(publish: Publish): void {
-    this.#publish = publish;
+  /**
+   * Connects the hub to the running server's pub/sub (without one, frames go to each socket in
+   * turn) and starts relaying: frames from any instance reach this one's sockets.
+   */
+  async start(publish?: Publish): Promise<void> {
+    this.#publish = publish ?? null;
+    await this.deps.relay.start((text) => this.#deliver(text));
   }
 
-  /** Distinct users with at least one socket open. */
+  /** Stops relaying; this instance's users leave the room's count. */
+  stop(): Promise<void> {
+    return this.deps.relay.stop();
+  }
+
+  /** Distinct users with at least one socket open on this instance. */
   get userCount(): number {
     return this.#online.size;
   }
@@ -76,16 +88,25 @@ export class ChatHub {
     return this.#callers.size;
   }
 
-  #broadcast(frame: object): void {
-    const data = JSON.stringify(frame);
-    if (this.#publish) this.#publish(CHAT_TOPIC, data);
-    else for (const socket of this.#callers.keys()) socket.send(data);
+  /** A frame for this instance's sockets (from any instance). */
+  #deliver(text: string): void {
+    if (this.#publish) this.#publish(CHAT_TOPIC, text);
+    else for (const socket of this.#callers.keys()) socket.send(text);
   }
 
-  /** A socket joined: subscribe it, send it the history, and tell everyone how many are here. */
-  join(socket: ChatSocket, caller: Caller): void {
+  /** Sends a frame to the whole room, on every instance. */
+  #broadcast(frame: object): Promise<void> {
+    return this.deps.relay.send(JSON.stringify(frame));
+  }
+
+  /**
+   * A socket joined: subscribe it, send it the history, and tell everyone how many are here (on
+   * all instances). Settles when the room was told; a failure is logged, never thrown.
+   */
+  join(socket: ChatSocket, caller: Caller): Promise<void> {
     this.#callers.set(socket, caller);
     let sockets = this.#online.get(caller.id);
+    const first = !sockets;
     if (!sockets) {
       sockets = new Set();
       this.#online.set(caller.id, sockets);
@@ -96,18 +117,23 @@ export class ChatHub {
     const history = this.deps.chat.recent();
     for (const entry of history) socket.send(JSON.stringify({ type: "chat_message", ...chatMessageAnswer(entry), history: true }));
     socket.send(JSON.stringify({ type: "history_end", count: history.length }));
-    this.#broadcast({ type: "user_count", count: this.userCount });
+    return this.#tell(this.deps.relay.presence(caller.id, first ? true : null));
   }
 
   /** A socket left (closed by either side). */
-  leave(socket: ChatSocket): void {
+  leave(socket: ChatSocket): Promise<void> {
     const caller = this.#callers.get(socket);
-    if (!caller) return;
+    if (!caller) return Promise.resolve();
     this.#callers.delete(socket);
     const sockets = this.#online.get(caller.id);
     sockets?.delete(socket);
-    if (sockets && sockets.size === 0) this.#online.delete(caller.id);
-    this.#broadcast({ type: "user_count", count: this.userCount });
+    const last = sockets !== undefined && sockets.size === 0;
+    if (last) this.#online.delete(caller.id);
+    return this.#tell(this.deps.relay.presence(caller.id, last ? false : null));
+  }
+
+  #tell(telling: Promise<void>): Promise<void> {
+    return telling.catch((error) => this.deps.log.error("the chat room could not be told who is here", { error }));
   }
 
   /**
@@ -168,7 +194,7 @@ export class ChatHub {
     }
     try {
       const stored = await this.deps.chat.post(caller.id, message);
-      this.#broadcast({ type: "chat_message", ...chatMessageAnswer(stored) });
+      await this.#broadcast({ type: "chat_message", ...chatMessageAnswer(stored) });
     } catch (failure) {
       if (!isAppError(failure)) throw failure;
       error(failure.code, failure.detail);

@@ -121,7 +121,7 @@ describe("the auth guard on a WebSocket upgrade", () => {
 
   test("accepts ?token= and the bearer subprotocol, and refuses before upgrading otherwise", async () => {
     const s = await setup();
-    const server = startTestServer(s.ctx, s.app);
+    const server = await startTestServer(s.ctx, s.app);
     try {
       expect(await connect(`${server.wsBase}/test/ws/?token=${s.token}`)).toEqual({ message: '{"hello":"ada"}', protocol: "" });
       expect(await connect(`${server.wsBase}/test/ws/`, ["bearer", s.token])).toEqual({ message: '{"hello":"ada"}', protocol: "bearer" });

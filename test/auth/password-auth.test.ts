@@ -179,7 +179,7 @@ describe("POST /api/auth/login/", () => {
       overrides: { loginThrottles: { perAccountAndAddress: { limit: 10, windowMs: 60_000 }, perAccount: { limit: 50, windowMs: 60_000 }, perAddress: { limit: 3, windowMs: 60_000 }, slowedIntervalMs: 5_000 } },
     });
     await register(s);
-    const server = startTestServer(s.ctx, s.app);
+    const server = await startTestServer(s.ctx, s.app);
     try {
       const attempt = (forwarded: string, loginName: string, password: string) =>
         fetch(`${server.base}/api/auth/login/`, {
@@ -198,7 +198,7 @@ describe("POST /api/auth/login/", () => {
   test("an attacker failing one login from one address does not lock its owner out elsewhere; many addresses together slow it down", async () => {
     const s = setup({ env: { COC_TRUSTED_PROXIES: "loopback" } });
     await register(s);
-    const server = startTestServer(s.ctx, s.app);
+    const server = await startTestServer(s.ctx, s.app);
     try {
       const attempt = (forwarded: string, password: string) =>
         fetch(`${server.base}/api/auth/login/`, {

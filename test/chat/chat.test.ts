@@ -16,7 +16,7 @@ afterEach(async () => {
 async function setup(chat: Partial<HubOptions> = {}) {
   const test = createTestContext({ overrides: { chat } });
   const app = createApp(test.ctx);
-  const server = startTestServer(test.ctx, app);
+  const server = await startTestServer(test.ctx, app);
   running.push(server);
   const people: Record<string, { id: number; token: string }> = {};
   for (const username of ["ada", "grace", "linus"]) {

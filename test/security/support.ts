@@ -25,7 +25,7 @@ export function stopServersAfterEach(): void {
 export async function realServer(options: { env?: Record<string, string>; overrides?: ContextOverrides; clock?: FakeClock } = {}) {
   const test = createTestContext({ ...options, env: { COC_TRUSTED_PROXIES: "loopback", ...options.env } });
   const app = createApp(test.ctx);
-  const server = startTestServer(test.ctx, app);
+  const server = await startTestServer(test.ctx, app);
   running.push(server);
 
   /** A client at `address` (as X-Forwarded-For tells the server). */

@@ -47,8 +47,8 @@ export async function settled(): Promise<void> {
 export type { App };
 
 /** A real server for `app` on 127.0.0.1 and a free port (WebSocket tests, fakes, the CLI). */
-export function startTestServer(ctx: AppContext, app: AnyElysia) {
-  const running = startServer(ctx, app, { port: 0, host: "127.0.0.1" });
+export async function startTestServer(ctx: AppContext, app: AnyElysia) {
+  const running = await startServer(ctx, app, { port: 0, host: "127.0.0.1" });
   const base = `http://127.0.0.1:${running.url.port}`;
   return { running, base, wsBase: base.replace(/^http/, "ws"), stop: () => running.stop() };
 }
