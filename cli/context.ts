@@ -18,7 +18,7 @@ export async function withContext<T>(io: CliIO, flags: ConfigFlags, work: (ctx: 
   try {
     return await work(ctx);
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }
 

@@ -78,8 +78,8 @@ export interface AppContext {
   providers: Providers;
   services: Services;
   connections: ConnectionRegistry;
-  /** Closes the database; safe to call twice. */
-  close(): void;
+  /** Commits what is queued and closes the database (and Redis); safe to call twice. */
+  close(): Promise<void>;
 }
 
 /** How long one request to an OAuth provider may take by default. */
@@ -117,10 +117,10 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       if (applied.length > 0) log.info("database migrated", { database: config.database, applied });
     }
   } catch (error) {
-    database.close();
+    void database.close();
     throw error;
   }
-  const { reader, writer, snapshot } = database;
+  const { reader, writer } = database;
   const metrics = new Metrics();
   // Shared by every instance when COC_REDIS_URL is set; this process's own otherwise.
   const redis = config.redisUrl ? new RedisClient(config.redisUrl) : null;
@@ -131,16 +131,15 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     razorpay: config.razorpay ? createRazorpayGateway(config.razorpay, log, overrides.razorpayTimeoutMs ?? RAZORPAY_TIMEOUT_MS) : null,
     ...overrides.providers,
   };
-  const users = new UserService({ reader, writer, snapshot, clock });
+  const users = new UserService({ reader, writer, clock });
   const media = new MediaStore(join(config.dataDir, "media"), config.maxUploadBytes);
-  const profiles = new ProfileService({ reader, writer, snapshot, clock, users, media });
-  const follows = new FollowService({ reader, writer, snapshot, clock, users });
-  const xp = new XpService({ reader, writer, snapshot, clock, metrics });
+  const profiles = new ProfileService({ reader, writer, clock, users, media });
+  const follows = new FollowService({ reader, writer, clock, users });
+  const xp = new XpService({ reader, writer, clock, metrics });
   const passwords = new PasswordHasher(overrides.passwordCost);
   const tokens = new TokenService({
     reader,
     writer,
-    snapshot,
     clock,
     secret: jwtSecret,
     accessTtlSeconds: config.accessTtlSeconds,
@@ -155,8 +154,8 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     media,
     xp,
     referrals: new ReferralService({ writer, clock, xp, metrics, dailyCap: config.referralDailyCap }),
-    rewards: new RewardsService({ reader, writer, snapshot, clock, xp, metrics, config: config.rewards }),
-    payments: new PaymentService({ reader, writer, snapshot, clock, log, xp, metrics, packages: config.packages, gateway: providers.razorpay }),
+    rewards: new RewardsService({ reader, writer, clock, xp, metrics, config: config.rewards }),
+    payments: new PaymentService({ reader, writer, clock, log, xp, metrics, packages: config.packages, gateway: providers.razorpay }),
     chat,
     chatHub: new ChatHub({
       chat,
@@ -212,8 +211,8 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     services,
     connections,
     redis,
-    close() {
-      database.close();
+    async close() {
+      await database.close();
       redis?.close();
     },
   };

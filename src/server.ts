@@ -27,7 +27,7 @@ export const SWEEP_INTERVAL_MS = 15_000;
 export async function sweep(ctx: AppContext): Promise<void> {
   const { chatHub, oauth, throttles } = ctx.services;
   try {
-    chatHub.sweep();
+    await chatHub.sweep();
     const purged = await oauth.purgeExpired();
     if (purged > 0) ctx.log.debug("expired sign-in states purged", { purged });
     throttles.prune();
@@ -88,7 +88,7 @@ export async function startServer(ctx: AppContext, app: AnyElysia, listen: { por
         clearTimeout(timer);
         await chatHub.stop();
         ctx.log.info("writer batches", { ...ctx.writer.stats() });
-        ctx.close();
+        await ctx.close();
         ctx.log.info("stopped");
         ctx.log.flush();
       })();

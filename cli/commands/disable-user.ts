@@ -14,7 +14,7 @@ export function disableUserCommand(program: Command, io: CliIO, disable = true):
     .addHelpText("after", `\nExamples:\n  coc ${disable ? "disable" : "enable"}-user spammer42${disable ? " --yes" : ""}`)
     .action(async (username: string, options: { yes?: boolean } & Record<string, unknown>) => {
       await withContext(io, configFlags(options), async (ctx) => {
-        const user = ctx.services.users.requireByUsername(username);
+        const user = await ctx.services.users.requireByUsername(username);
         if (user.disabled === disable) {
           io.stdout(`${user.username} is already ${disable ? "disabled" : "enabled"}\n`);
           return;

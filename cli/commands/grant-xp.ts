@@ -15,7 +15,7 @@ export function grantXpCommand(program: Command, io: CliIO): void {
     .action(async (username: string, amountText: string, options: { reason: string; reference?: string; yes?: boolean } & Record<string, unknown>) => {
       const amount = parseWholeNumber(amountText, "amount");
       await withContext(io, configFlags(options), async (ctx) => {
-        const user = ctx.services.users.requireByUsername(username);
+        const user = await ctx.services.users.requireByUsername(username);
         if (amount < 0) await confirmOrRefuse(io, options.yes, `Take ${-amount} XP from ${user.username}?`);
         const result = await ctx.services.xp.add({
           userId: user.id,

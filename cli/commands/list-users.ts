@@ -38,8 +38,8 @@ export function listUsersCommand(program: Command, io: CliIO): void {
     .option("--json", "print JSON instead of a table")
     .addHelpText("after", "\nExamples:\n  coc list-users --sort xp --limit 10\n  coc list-users --search ada --json")
     .action(async (options: { sort: UserSort; limit: number; search?: string; json?: boolean } & Record<string, unknown>) => {
-      await withContext(io, configFlags(options), (ctx) => {
-        const rows = ctx.services.users.list({ sort: options.sort, limit: options.limit, search: options.search }).map(jsonRow);
+      await withContext(io, configFlags(options), async (ctx) => {
+        const rows = (await ctx.services.users.list({ sort: options.sort, limit: options.limit, search: options.search })).map(jsonRow);
         if (options.json) {
           io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
           return;

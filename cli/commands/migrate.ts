@@ -9,7 +9,7 @@ export function migrateCommand(program: Command, io: CliIO): void {
   withDatabaseOptions(program.command("migrate"))
     .description("upgrade the database to this version's schema, in place (serve does this too)")
     .addHelpText("after", "\nExamples:\n  coc migrate\n  coc migrate --database /var/lib/coc/coc.db")
-    .action((options: Record<string, unknown>) => {
+    .action(async (options: Record<string, unknown>) => {
       const config = loadConfig(io.env, configFlags(options), io.cwd);
       const database = openDatabase(config.database);
       try {
@@ -20,7 +20,7 @@ export function migrateCommand(program: Command, io: CliIO): void {
             : `${config.database}: applied ${applied.length} migration(s): ${applied.join(", ")}; now at ${current}\n`,
         );
       } finally {
-        database.close();
+        await database.close();
       }
     });
 }

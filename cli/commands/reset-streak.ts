@@ -11,7 +11,7 @@ export function resetStreakCommand(program: Command, io: CliIO): void {
     .addHelpText("after", "\nExamples:\n  coc reset-streak ada\n  coc reset-streak ada --yes")
     .action(async (username: string, options: { yes?: boolean } & Record<string, unknown>) => {
       await withContext(io, configFlags(options), async (ctx) => {
-        const user = ctx.services.users.requireByUsername(username);
+        const user = await ctx.services.users.requireByUsername(username);
         await confirmOrRefuse(io, options.yes, `Reset the streak of ${user.username}?`);
         const result = await ctx.services.rewards.resetStreak(user.id);
         ctx.log.info("streak reset", { user_id: user.id, before: result.before, by: `cli:${operator()}` });

@@ -27,7 +27,7 @@ export function serveCommand(program: Command, io: CliIO, running: () => void): 
       try {
         server = await startServer(ctx, createApp(ctx), { port: config.port, host: config.host });
       } catch (error) {
-        ctx.close();
+        await ctx.close();
         throw error;
       }
       ctx.log.info("listening", {

@@ -12,7 +12,7 @@ export function setRoleCommand(program: Command, io: CliIO): void {
     .action(async (username: string, role: string, options: { yes?: boolean } & Record<string, unknown>) => {
       if (role !== "user" && role !== "admin") throw new InvalidArgumentError(`role must be "user" or "admin", got "${role}"`);
       await withContext(io, configFlags(options), async (ctx) => {
-        const user = ctx.services.users.requireByUsername(username);
+        const user = await ctx.services.users.requireByUsername(username);
         if (user.role === role) {
           io.stdout(`${user.username} is already ${role}\n`);
           return;

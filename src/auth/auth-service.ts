@@ -68,7 +68,7 @@ export class AuthService {
    * before the password is hashed. The account and its first session are one unit of work.
    */
   async register(input: NewAccount, address: string): Promise<Session> {
-    this.#check(input);
+    await this.#check(input);
     const wait = await this.#registrations.take(address);
     if (wait > 0) {
       throw new AppError("rate_limited", "too_many_registrations", "Too many accounts were created from your address; try again later", {
@@ -76,12 +76,12 @@ export class AuthService {
       });
     }
     const account = await this.#hashed(input);
-    const { user, tokens } = await this.deps.writer.run((tx) => {
-      const user = this.deps.users.createIn(tx, { ...account, lastSignInProvider: "local" });
-      return { user, tokens: this.deps.tokens.issueIn(tx, user) };
+    const { user, tokens } = await this.deps.writer.run(async (tx) => {
+      const user = await this.deps.users.createIn(tx, { ...account, lastSignInProvider: "local" });
+      return { user, tokens: await this.deps.tokens.issueIn(tx, user) };
     });
     this.deps.log.info("user registered", { user_id: user.id, method: "password" });
-    return { user: this.deps.profiles.byId(user.id), tokens };
+    return { user: await this.deps.profiles.byId(user.id), tokens };
   }
 
   /**
@@ -89,13 +89,13 @@ export class AuthService {
    * registration (password length, name and address free), no throttle.
    */
   async createAccount(input: NewAccount): Promise<User> {
-    this.#check(input);
+    await this.#check(input);
     return this.deps.users.create(await this.#hashed(input));
   }
 
-  #check(input: NewAccount): void {
+  async #check(input: NewAccount): Promise<void> {
     checkPassword(input.password);
-    this.deps.users.checkAvailable(input);
+    await this.deps.users.checkAvailable(input);
   }
 
   async #hashed(input: NewAccount): Promise<NewUser> {
@@ -110,7 +110,7 @@ export class AuthService {
    */
   async login(input: { login: string; password: string }, address: string): Promise<Session> {
     const loginKey = input.login.trim().toLowerCase();
-    const user = this.deps.users.findByLogin(loginKey);
+    const user = await this.deps.users.findByLogin(loginKey);
     // One key per account, whichever of its names was typed; unknown logins keyed by their text.
     const admission: Admission = await this.#logins.admit(user ? `account:${user.id}` : `login:${loginKey}`, address);
     // No account, no password on it (OAuth only), or an absurdly long guess: the same dummy work.
@@ -122,18 +122,18 @@ export class AuthService {
     }
     await admission.succeeded();
     if (user.disabled) throw accountDisabled();
-    const tokens = await this.deps.writer.run((tx) => {
-      this.deps.users.markSignIn(tx, user.id, "local");
+    const tokens = await this.deps.writer.run(async (tx) => {
+      await this.deps.users.markSignIn(tx, user.id, "local");
       return this.deps.tokens.issueIn(tx, user);
     });
     this.deps.log.info("user logged in", { user_id: user.id, method: "password" });
-    return { user: this.deps.profiles.byId(user.id), tokens };
+    return { user: await this.deps.profiles.byId(user.id), tokens };
   }
 
   /** Rotates a refresh token (see TokenService.refresh); answers the new tokens and their user. */
   async refresh(refreshToken: string): Promise<Session> {
     const { userId, ...tokens } = await this.deps.tokens.refresh(refreshToken);
-    return { user: this.deps.profiles.byId(userId), tokens };
+    return { user: await this.deps.profiles.byId(userId), tokens };
   }
 
   /**
@@ -150,7 +150,7 @@ export class AuthService {
    * Resolves a bearer token to its caller, reading the user's current state: a token of a
    * disabled user stops working on its next use, and a changed role applies at once.
    */
-  authenticate(accessToken: string | null): Caller {
+  async authenticate(accessToken: string | null): Promise<Caller> {
     if (!accessToken) throw new AppError("unauthorized", "not_authenticated", "Sign in first: send an access token");
     return this.deps.tokens.userOf(this.deps.tokens.verifyAccess(accessToken));
   }

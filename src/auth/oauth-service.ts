@@ -2,7 +2,7 @@ import { and, asc, count, eq, inArray, lte } from "drizzle-orm";
 import * as oauth from "oauth4webapi";
 import type { Clock } from "../clock.ts";
 import { PROVIDER_PLACEHOLDER } from "../config.ts";
-import type { Tx } from "../db/client.ts";
+import { first, type Tx } from "../db/store.ts";
 import type { Writer } from "../db/writer.ts";
 import { identities, oauthStates, users } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
@@ -104,25 +104,23 @@ export class OAuthService {
       nonce,
     });
     const now = this.deps.clock.now();
-    await this.deps.writer.run((tx) => {
-      this.#purgeExpired(tx, now);
-      tx.insert(oauthStates)
-        .values({
-          stateHash: sha256Hex(state),
-          provider: provider.name,
-          codeVerifier,
-          nonce,
-          redirectUri: redirect,
-          linkUserId: options.linkUserId ?? null,
-          createdAt: now,
-          expiresAt: new Date(now.getTime() + STATE_TTL_MS),
-        })
-        .run();
-      const pending = tx.select({ n: count() }).from(oauthStates).get()?.n ?? 0;
+    await this.deps.writer.run(async (tx) => {
+      await this.#purgeExpired(tx, now);
+      await tx.db.insert(oauthStates).values({
+        stateHash: sha256Hex(state),
+        provider: provider.name,
+        codeVerifier,
+        nonce,
+        redirectUri: redirect,
+        linkUserId: options.linkUserId ?? null,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + STATE_TTL_MS),
+      });
+      const pending = first(await tx.db.select({ n: count() }).from(oauthStates))?.n ?? 0;
       const excess = pending - (this.deps.maxPending ?? MAX_PENDING_SIGN_INS);
       if (excess > 0) {
-        const oldest = tx.select({ hash: oauthStates.stateHash }).from(oauthStates).orderBy(asc(oauthStates.expiresAt)).limit(excess);
-        tx.delete(oauthStates).where(inArray(oauthStates.stateHash, oldest)).run();
+        const oldest = tx.db.select({ hash: oauthStates.stateHash }).from(oauthStates).orderBy(asc(oauthStates.expiresAt)).limit(excess);
+        await tx.db.delete(oauthStates).where(inArray(oauthStates.stateHash, oldest));
         this.deps.log.warn("too many sign-ins pending: the oldest were dropped", { dropped: excess });
       }
     });
@@ -135,10 +133,10 @@ export class OAuthService {
    * account (`callerOf` says who finishes it; anyone else: `link_not_yours`). The
    * provider is called outside any transaction; a provider failure creates nothing.
    */
-  async finish(name: string, input: { code: string; state: string }, callerOf: () => Caller | null): Promise<OAuthOutcome> {
+  async finish(name: string, input: { code: string; state: string }, callerOf: () => Promise<Caller | null>): Promise<OAuthOutcome> {
     const provider = this.#provider(name);
     const pending = await this.#consumeState(provider.name, input.state);
-    if (pending.linkUserId !== null && callerOf()?.id !== pending.linkUserId) {
+    if (pending.linkUserId !== null && (await callerOf())?.id !== pending.linkUserId) {
       throw new AppError("forbidden", "link_not_yours", "This sign-in was started to link another account; finish it signed in as that account");
     }
     const profile = await provider.fetchProfile({
@@ -148,11 +146,11 @@ export class OAuthService {
       redirectUri: pending.redirectUri,
       nonce: pending.nonce,
     });
-    const { signIn, tokens } = await this.deps.writer.run((tx) => {
+    const { signIn, tokens } = await this.deps.writer.run(async (tx) => {
       const signIn =
-        pending.linkUserId === null ? this.#signIn(tx, provider.name, profile) : this.#link(tx, provider.name, profile, pending.linkUserId);
-      this.deps.users.markSignIn(tx, signIn.user.id, provider.name);
-      return { signIn, tokens: this.deps.tokens.issueIn(tx, signIn.user) };
+        pending.linkUserId === null ? await this.#signIn(tx, provider.name, profile) : await this.#link(tx, provider.name, profile, pending.linkUserId);
+      await this.deps.users.markSignIn(tx, signIn.user.id, provider.name);
+      return { signIn, tokens: await this.deps.tokens.issueIn(tx, signIn.user) };
     });
     this.deps.log.info("user logged in", {
       user_id: signIn.user.id,
@@ -160,7 +158,7 @@ export class OAuthService {
       created: signIn.created,
       linked: signIn.linked,
     });
-    return { user: this.deps.profiles.byId(signIn.user.id), tokens, created: signIn.created, linked: signIn.linked };
+    return { user: await this.deps.profiles.byId(signIn.user.id), tokens, created: signIn.created, linked: signIn.linked };
   }
 
   /** Deletes expired sign-in states (the server's periodic sweep). */
@@ -168,8 +166,8 @@ export class OAuthService {
     return this.deps.writer.run((tx) => this.#purgeExpired(tx, this.deps.clock.now()));
   }
 
-  #purgeExpired(tx: Tx, now: Date): number {
-    return tx.delete(oauthStates).where(lte(oauthStates.expiresAt, now)).returning({ hash: oauthStates.stateHash }).all().length;
+  async #purgeExpired(tx: Tx, now: Date): Promise<number> {
+    return (await tx.db.delete(oauthStates).where(lte(oauthStates.expiresAt, now)).returning({ hash: oauthStates.stateHash })).length;
   }
 
   #provider(name: string): OAuthProvider {
@@ -211,9 +209,7 @@ export class OAuthService {
 
   async #consumeState(provider: ProviderName, state: string) {
     const now = this.deps.clock.now();
-    const row = await this.deps.writer.run((tx) =>
-      tx.delete(oauthStates).where(eq(oauthStates.stateHash, sha256Hex(state))).returning().get(),
-    );
+    const row = await this.deps.writer.run(async (tx) => first(await tx.db.delete(oauthStates).where(eq(oauthStates.stateHash, sha256Hex(state))).returning()));
     if (!row || row.provider !== provider) {
       throw new AppError("validation", "invalid_state", "Unknown or already used sign-in state; start the sign-in again");
     }
@@ -229,15 +225,15 @@ export class OAuthService {
    * verified it: a password account's never is, so pre-registering someone's address cannot hand
    * you their later OAuth sign-ins.
    */
-  #signIn(tx: Tx, provider: ProviderName, profile: OAuthProfile): SignIn {
-    const known = this.#knownIdentity(tx, provider, profile);
-    if (known) return { user: this.#touch(tx, known, profile), created: false, linked: false };
+  async #signIn(tx: Tx, provider: ProviderName, profile: OAuthProfile): Promise<SignIn> {
+    const known = await this.#knownIdentity(tx, provider, profile);
+    if (known) return { user: await this.#touch(tx, known, profile), created: false, linked: false };
     const identity = this.#identity(provider, profile);
     const vouched = profile.email && profile.emailVerified && !emailProblem(profile.email) ? profile.email : null;
-    const owner = vouched ? this.deps.users.findByEmail(vouched, tx) : undefined;
+    const owner = vouched ? await this.deps.users.findByEmail(vouched, tx) : undefined;
     if (owner?.emailVerified) {
       if (owner.disabled) throw accountDisabled();
-      this.deps.users.linkIdentity(tx, owner.id, identity);
+      await this.deps.users.linkIdentity(tx, owner.id, identity);
       return { user: owner, created: false, linked: true };
     }
     if (owner) {
@@ -246,8 +242,8 @@ export class OAuthService {
     // A verified address no account has becomes the new account's; one that an unverified account
     // holds, an unverified or a malformed one is kept on the identity only.
     const email = vouched && !owner ? vouched : null;
-    const user = this.deps.users.createIn(tx, {
-      username: this.deps.users.freeUsername(tx, profile.login),
+    const user = await this.deps.users.createIn(tx, {
+      username: await this.deps.users.freeUsername(tx, profile.login),
       email,
       emailVerified: email !== null,
       avatarUrl: profile.avatarUrl,
@@ -261,39 +257,35 @@ export class OAuthService {
    * already joined to another account is `identity_linked_elsewhere`; to this one, a plain
    * sign-in. A verified provider address equal to the account's marks the account's verified.
    */
-  #link(tx: Tx, provider: ProviderName, profile: OAuthProfile, userId: number): SignIn {
-    const known = this.#knownIdentity(tx, provider, profile);
+  async #link(tx: Tx, provider: ProviderName, profile: OAuthProfile, userId: number): Promise<SignIn> {
+    const known = await this.#knownIdentity(tx, provider, profile);
     if (known && known.userId !== userId) {
       throw new AppError("conflict", "identity_linked_elsewhere", `This ${provider} account is already joined to another account`);
     }
-    if (known) return { user: this.#touch(tx, known, profile), created: false, linked: false };
-    const user = this.deps.users.findById(userId, tx);
+    if (known) return { user: await this.#touch(tx, known, profile), created: false, linked: false };
+    const user = await this.deps.users.findById(userId, tx);
     if (!user) throw new AppError("unauthorized", "invalid_credentials", "The account is gone");
     if (user.disabled) throw accountDisabled();
-    this.deps.users.linkIdentity(tx, user.id, this.#identity(provider, profile));
+    await this.deps.users.linkIdentity(tx, user.id, this.#identity(provider, profile));
     if (profile.emailVerified && profile.email && user.email?.toLowerCase() === profile.email.toLowerCase() && !user.emailVerified) {
-      tx.update(users).set({ emailVerified: true, updatedAt: this.deps.clock.now() }).where(eq(users.id, user.id)).run();
+      await tx.db.update(users).set({ emailVerified: true, updatedAt: this.deps.clock.now() }).where(eq(users.id, user.id));
     }
     return { user, created: false, linked: true };
   }
 
-  #knownIdentity(tx: Tx, provider: ProviderName, profile: OAuthProfile) {
-    return tx
-      .select()
-      .from(identities)
-      .where(and(eq(identities.provider, provider), eq(identities.providerUserId, profile.providerUserId)))
-      .get();
+  async #knownIdentity(tx: Tx, provider: ProviderName, profile: OAuthProfile) {
+    return first(await tx.db.select().from(identities).where(and(eq(identities.provider, provider), eq(identities.providerUserId, profile.providerUserId))));
   }
 
   /** The user of a known identity, refreshing what the provider says of it now. */
-  #touch(tx: Tx, known: { id: number; userId: number }, profile: OAuthProfile): User {
-    const user = this.deps.users.findById(known.userId, tx);
+  async #touch(tx: Tx, known: { id: number; userId: number }, profile: OAuthProfile): Promise<User> {
+    const user = await this.deps.users.findById(known.userId, tx);
     if (!user) throw new AppError("unauthorized", "invalid_credentials", "The account is gone");
     if (user.disabled) throw accountDisabled();
-    tx.update(identities)
+    await tx.db
+      .update(identities)
       .set({ email: profile.email, emailVerified: profile.emailVerified, lastLoginAt: this.deps.clock.now() })
-      .where(eq(identities.id, known.id))
-      .run();
+      .where(eq(identities.id, known.id));
     return user;
   }
 

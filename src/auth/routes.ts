@@ -104,7 +104,7 @@ export function authRoutes({ auth, oauth, accounts, guard, clientAddress, public
       detail: { tags, summary: "The OAuth providers configured on this server" },
     })
     .get("/:provider/", async ({ params, query, request, server, set }) => {
-      const linkUserId = query.link ? auth.authenticate(accessTokenOf(request)).id : null;
+      const linkUserId = query.link ? (await auth.authenticate(accessTokenOf(request))).id : null;
       const started = await oauth.start(params.provider, { redirectUri: query.redirect_uri, linkUserId }, clientAddress(server, request));
       // For clients that post only {code} to the callback (the original web client): the state
       // travels in an HttpOnly cookie, sent back only to this provider's callback.
@@ -127,7 +127,7 @@ export function authRoutes({ auth, oauth, accounts, guard, clientAddress, public
       if (!state) throw new AppError("validation", "invalid_state", "No sign-in state: send the state, or finish the sign-in in the browser that started it");
       // Read only for a state started to link an account: a stale token sent along with an
       // ordinary sign-in must not break it.
-      const callerOf = () => {
+      const callerOf = async () => {
         const token = accessTokenOf(request);
         return token ? auth.authenticate(token) : null;
       };

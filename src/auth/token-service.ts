@@ -1,7 +1,6 @@
-import type { Statement } from "bun:sqlite";
 import { and, eq, isNull, lt } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import type { Connection, ReadSnapshot, Tx } from "../db/client.ts";
+import { first, type Store, statement, type Tx } from "../db/store.ts";
 import type { Writer } from "../db/writer.ts";
 import { refreshTokens, users } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
@@ -54,29 +53,29 @@ interface Standing extends UserRow {
   session_live: number;
 }
 
-export class TokenService {
-  // Every authenticated request reads its user and whether its session still stands: one raw
-  // prepared statement (drizzle's mapping of it cost as much as the read). A token that names no
-  // session (issued before sessions were named) has none to end.
-  readonly #standing: Statement<Standing, [number, string | null]>;
+// Every authenticated request reads its user and whether its session still stands: one statement
+// written by hand (drizzle's mapping of it cost as much as the read). A token that names no session
+// (issued before sessions were named) has none to end.
+const STANDING = statement<Standing, [number, string | null]>({
+  sqlite: `SELECT ${USER_COLUMNS}, deleted_at IS NOT NULL AS deleted,
+              (?2 IS NULL OR EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = ?2 AND revoked_at IS NULL)) AS session_live
+           FROM users WHERE id = ?1`,
+  pg: `SELECT ${USER_COLUMNS}, (deleted_at IS NOT NULL)::int AS deleted,
+              ($2::text IS NULL OR EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = $2::text AND revoked_at IS NULL))::int AS session_live
+       FROM users WHERE id = $1`,
+});
 
+export class TokenService {
   constructor(
     private readonly deps: {
-      reader: Connection;
+      reader: Store;
       writer: Writer;
-      snapshot: ReadSnapshot;
       clock: Clock;
       secret: string;
       accessTtlSeconds: number;
       refreshTtlSeconds: number;
     },
-  ) {
-    this.#standing = deps.reader.sqlite.prepare<Standing, [number, string | null]>(
-      `SELECT ${USER_COLUMNS}, deleted_at IS NOT NULL AS deleted,
-              (?2 IS NULL OR EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = ?2 AND revoked_at IS NULL)) AS session_live
-       FROM users WHERE id = ?1`,
-    );
-  }
+  ) {}
 
   /** Starts a new family: one access token and the first refresh token of the family. */
   issue(owner: TokenOwner): Promise<IssuedTokens> {
@@ -84,7 +83,7 @@ export class TokenService {
   }
 
   /** `issue`, inside the caller's unit. */
-  issueIn(tx: Tx, owner: TokenOwner): IssuedTokens {
+  issueIn(tx: Tx, owner: TokenOwner): Promise<IssuedTokens> {
     return this.#addToFamily(tx, owner, crypto.randomUUID());
   }
 
@@ -95,13 +94,13 @@ export class TokenService {
    * account `account_disabled`.
    */
   async refresh(refreshToken: string): Promise<IssuedTokens & { userId: number }> {
-    const outcome = await this.deps.writer.run((tx) => {
+    const outcome = await this.deps.writer.run(async (tx) => {
       const now = this.deps.clock.now();
-      const row = tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, sha256Hex(refreshToken))).get();
+      const row = first(await tx.db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, sha256Hex(refreshToken))));
       if (!row) return { error: invalidRefresh() };
       if (row.revokedAt) return { error: new AppError("unauthorized", "refresh_token_revoked", "The refresh token was revoked") };
       if (row.usedAt) {
-        this.#revokeFamily(tx, row.familyId, now);
+        await this.#revokeFamily(tx, row.familyId, now);
         return {
           error: new AppError("unauthorized", "refresh_token_reused", "The refresh token was already used; every session from this login is now signed out"),
         };
@@ -109,14 +108,14 @@ export class TokenService {
       if (row.expiresAt.getTime() <= now.getTime()) {
         return { error: new AppError("unauthorized", "refresh_token_expired", "The refresh token has expired") };
       }
-      const user = tx.select({ id: users.id, role: users.role, disabled: users.disabled }).from(users).where(eq(users.id, row.userId)).get();
+      const user = first(await tx.db.select({ id: users.id, role: users.role, disabled: users.disabled }).from(users).where(eq(users.id, row.userId)));
       if (!user) return { error: invalidRefresh() };
       if (user.disabled) {
-        this.#revokeFamily(tx, row.familyId, now);
+        await this.#revokeFamily(tx, row.familyId, now);
         return { error: accountDisabled() };
       }
-      tx.update(refreshTokens).set({ usedAt: now }).where(eq(refreshTokens.id, row.id)).run();
-      return { pair: { ...this.#addToFamily(tx, user, row.familyId), userId: user.id } };
+      await tx.db.update(refreshTokens).set({ usedAt: now }).where(eq(refreshTokens.id, row.id));
+      return { pair: { ...(await this.#addToFamily(tx, user, row.familyId)), userId: user.id } };
     });
     // The revocation above must commit, so errors are thrown only after the transaction.
     if ("error" in outcome) throw outcome.error;
@@ -125,9 +124,9 @@ export class TokenService {
 
   /** Revokes the token's whole family (logout). Unknown tokens are ignored: logging out is idempotent. */
   async revoke(refreshToken: string): Promise<void> {
-    await this.deps.writer.run((tx) => {
-      const row = tx.select({ familyId: refreshTokens.familyId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, sha256Hex(refreshToken))).get();
-      if (row) this.#revokeFamily(tx, row.familyId, this.deps.clock.now());
+    await this.deps.writer.run(async (tx) => {
+      const row = first(await tx.db.select({ familyId: refreshTokens.familyId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, sha256Hex(refreshToken))));
+      if (row) await this.#revokeFamily(tx, row.familyId, this.deps.clock.now());
     });
   }
 
@@ -155,10 +154,10 @@ export class TokenService {
    * The current state of the token's user and session: a deleted user or an ended session (logged
    * out, reused refresh token) is `unauthorized`, a disabled user `account_disabled`.
    */
-  userOf(claims: AccessClaims): TokenUser {
+  async userOf(claims: AccessClaims): Promise<TokenUser> {
     const id = Number(claims.sub);
-    this.deps.snapshot.enter();
-    const user = Number.isSafeInteger(id) ? this.#standing.get(id, claims.sid ?? null) : null;
+    this.deps.reader.enter();
+    const user = Number.isSafeInteger(id) ? await this.deps.reader.one(STANDING, id, claims.sid ?? null) : null;
     if (!user || user.deleted) throw new AppError("unauthorized", "invalid_token", "The access token is not valid");
     if (user.disabled) throw accountDisabled();
     if (!user.session_live) throw new AppError("unauthorized", "session_ended", "This session has been signed out; sign in again");
@@ -169,38 +168,36 @@ export class TokenService {
    * Why a token accepted earlier no longer holds — expired, account gone or disabled, session
    * signed out — or null while it does. For long-lived connections (chat sockets) checked again later.
    */
-  refusal(user: TokenUser): string | null {
+  async refusal(user: TokenUser): Promise<string | null> {
     if (user.expiresAt.getTime() <= this.deps.clock.now().getTime()) return "access token expired";
-    const row = this.#standing.get(user.id, user.session);
+    const row = await this.deps.reader.one(STANDING, user.id, user.session);
     if (!row || row.deleted) return "account deleted";
     if (row.disabled) return "account disabled";
     if (!row.session_live) return "signed out";
     return null;
   }
 
-  #addToFamily(tx: Tx, owner: TokenOwner, familyId: string): IssuedTokens {
+  async #addToFamily(tx: Tx, owner: TokenOwner, familyId: string): Promise<IssuedTokens> {
     const now = this.deps.clock.now();
     const refresh = randomToken();
     // Old, expired rows of this user are of no further use.
-    tx.delete(refreshTokens).where(and(eq(refreshTokens.userId, owner.id), lt(refreshTokens.expiresAt, now))).run();
-    tx.insert(refreshTokens)
-      .values({
-        userId: owner.id,
-        familyId,
-        tokenHash: sha256Hex(refresh),
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + this.deps.refreshTtlSeconds * 1000),
-      })
-      .run();
+    await tx.db.delete(refreshTokens).where(and(eq(refreshTokens.userId, owner.id), lt(refreshTokens.expiresAt, now)));
+    await tx.db.insert(refreshTokens).values({
+      userId: owner.id,
+      familyId,
+      tokenHash: sha256Hex(refresh),
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.deps.refreshTtlSeconds * 1000),
+    });
     const iat = Math.floor(now.getTime() / 1000);
     const access = signJwt({ sub: String(owner.id), role: owner.role, iat, exp: iat + this.deps.accessTtlSeconds, sid: familyId }, this.deps.secret);
     return { accessToken: access, refreshToken: refresh, expiresIn: this.deps.accessTtlSeconds };
   }
 
-  #revokeFamily(tx: Tx, familyId: string, now: Date): void {
-    tx.update(refreshTokens)
+  async #revokeFamily(tx: Tx, familyId: string, now: Date): Promise<void> {
+    await tx.db
+      .update(refreshTokens)
       .set({ revokedAt: now })
-      .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)))
-      .run();
+      .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
   }
 }

@@ -1,6 +1,6 @@
 import { desc, eq, lt, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import type { Connection } from "../db/client.ts";
+import { first, type Store } from "../db/store.ts";
 import type { Writer } from "../db/writer.ts";
 import type { Metrics } from "../metrics.ts";
 import { chatMessages, profiles, users } from "../db/schema.ts";
@@ -43,7 +43,7 @@ export function cleanMessage(raw: unknown): string {
 export class ChatService {
   readonly #select;
 
-  constructor(private readonly deps: { reader: Connection; writer: Writer; clock: Clock; metrics: Metrics }) {
+  constructor(private readonly deps: { reader: Store; writer: Writer; clock: Clock; metrics: Metrics }) {
     this.#select = () =>
       deps.reader.db
         .select({
@@ -65,36 +65,38 @@ export class ChatService {
     const text = cleanMessage(raw);
     const now = this.deps.clock.now();
     // The author is read in the same unit: the answer needs no read after the commit.
-    const { id, author } = await this.deps.writer.run((tx) => ({
-      id: tx.insert(chatMessages).values({ userId, message: text, createdAt: now }).returning({ id: chatMessages.id }).get().id,
-      author: tx
-        .select({ username: users.username, avatar: profiles.avatarUrl })
-        .from(users)
-        .innerJoin(profiles, eq(profiles.userId, users.id))
-        .where(eq(users.id, userId))
-        .get(),
+    const { id, author } = await this.deps.writer.run(async (tx) => ({
+      id: first(await tx.db.insert(chatMessages).values({ userId, message: text, createdAt: now }).returning({ id: chatMessages.id }))!.id,
+      author: first(
+        await tx.db
+          .select({ username: users.username, avatar: profiles.avatarUrl })
+          .from(users)
+          .innerJoin(profiles, eq(profiles.userId, users.id))
+          .where(eq(users.id, userId)),
+      ),
     }));
     this.deps.metrics.chatMessage();
     return { id, message: text, userId, username: author?.username ?? "", avatarUrl: author?.avatar ?? null, createdAt: now };
   }
 
   /** The last `size` messages, oldest first (the history sent on connect). */
-  recent(size = HISTORY_SIZE): ChatEntry[] {
-    return this.#select().orderBy(desc(chatMessages.id)).limit(size).all().reverse();
+  async recent(size = HISTORY_SIZE): Promise<ChatEntry[]> {
+    this.deps.reader.enter();
+    return (await this.#select().orderBy(desc(chatMessages.id)).limit(size)).reverse();
   }
 
   /**
    * Older history, for scrolling back: messages before `before` (a message id, or the cursor of
    * the previous page), oldest first within the page; the next cursor continues further back.
    */
-  page(options: { before?: number; cursor?: string; limit?: number }): Page<ChatEntry> {
+  async page(options: { before?: number; cursor?: string; limit?: number }): Promise<Page<ChatEntry>> {
     const limit = pageLimit(options.limit);
     const before = options.cursor !== undefined ? idCursor(options.cursor) : (options.before ?? null);
-    const rows = this.#select()
+    this.deps.reader.enter();
+    const rows = await this.#select()
       .where(before === null ? sql`1 = 1` : lt(chatMessages.id, before))
       .orderBy(desc(chatMessages.id))
-      .limit(limit + 1)
-      .all();
+      .limit(limit + 1);
     // Fetched newest first; shown oldest first; the cursor continues from the oldest shown.
     const page = toPage(rows, limit, (row) => row, (oldest) => oldest.id);
     return { items: page.items.reverse(), nextCursor: page.nextCursor };

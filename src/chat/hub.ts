@@ -39,6 +39,8 @@ export class ChatHub {
   readonly #rate: BucketRule;
   /** Sockets already told they are rate limited: further frames are dropped unanswered until one gets through. */
   readonly #toldLimited = new WeakSet<ChatSocket>();
+  /** Sockets reading their history, and the room's frames held for them meanwhile. */
+  readonly #joining = new Map<ChatSocket, string[]>();
   /** Each socket's last frame in hand: the next one waits for it. */
   readonly #inFlight = new WeakMap<ChatSocket, Promise<void>>();
   #publish: Publish | null = null;
@@ -56,9 +58,9 @@ export class ChatHub {
        * Why the caller may no longer be here (account disabled, token expired, session signed
        * out), or null while they may.
        */
-      refusal: (caller: Caller) => string | null;
+      refusal: (caller: Caller) => Promise<string | null>;
       /** Resolves a fresh access token sent over the socket (`authenticate` frames); throws when bad. */
-      authenticate: (token: string) => Caller;
+      authenticate: (token: string) => Promise<Caller>;
       options?: Partial<HubOptions>;
     },
   ) {
@@ -88,10 +90,11 @@ export class ChatHub {
     return this.#callers.size;
   }
 
-  /** A frame for this instance's sockets (from any instance). */
+  /** A frame for this instance's sockets (from any instance); sockets still joining keep it for later. */
   #deliver(text: string): void {
+    for (const held of this.#joining.values()) held.push(text);
     if (this.#publish) this.#publish(CHAT_TOPIC, text);
-    else for (const socket of this.#callers.keys()) socket.send(text);
+    else for (const [socket] of this.#callers) if (!this.#joining.has(socket)) socket.send(text);
   }
 
   /** Sends a frame to the whole room, on every instance. */
@@ -103,7 +106,7 @@ export class ChatHub {
    * A socket joined: subscribe it, send it the history, and tell everyone how many are here (on
    * all instances). Settles when the room was told; a failure is logged, never thrown.
    */
-  join(socket: ChatSocket, caller: Caller): Promise<void> {
+  async join(socket: ChatSocket, caller: Caller): Promise<void> {
     this.#callers.set(socket, caller);
     let sockets = this.#online.get(caller.id);
     const first = !sockets;
@@ -112,11 +115,29 @@ export class ChatHub {
       this.#online.set(caller.id, sockets);
     }
     sockets.add(socket);
-    socket.subscribe(CHAT_TOPIC);
+    // While the history is read, frames for the room are held for this socket: none is lost
+    // between the read and the subscription, and none comes before the history.
+    const held: string[] = [];
+    this.#joining.set(socket, held);
+    let history: Awaited<ReturnType<ChatService["recent"]>>;
+    try {
+      history = await this.deps.chat.recent();
+    } catch (error) {
+      this.#joining.delete(socket);
+      this.deps.log.error("chat history could not be read", { error });
+      socket.close(1011, "history unavailable");
+      return;
+    }
     // One frame per stored message, as the original web client reads them, then the end marker.
-    const history = this.deps.chat.recent();
     for (const entry of history) socket.send(JSON.stringify({ type: "chat_message", ...chatMessageAnswer(entry), history: true }));
     socket.send(JSON.stringify({ type: "history_end", count: history.length }));
+    const newest = history.at(-1)?.id ?? 0;
+    for (const text of held) {
+      const frame = JSON.parse(text) as { type?: string; id?: number };
+      if (frame.type !== "chat_message" || (frame.id ?? 0) > newest) socket.send(text);
+    }
+    this.#joining.delete(socket);
+    socket.subscribe(CHAT_TOPIC);
     return this.#tell(this.deps.relay.presence(caller.id, first ? true : null));
   }
 
@@ -125,6 +146,7 @@ export class ChatHub {
     const caller = this.#callers.get(socket);
     if (!caller) return Promise.resolve();
     this.#callers.delete(socket);
+    this.#joining.delete(socket);
     const sockets = this.#online.get(caller.id);
     sockets?.delete(socket);
     const last = sockets !== undefined && sockets.size === 0;
@@ -170,7 +192,7 @@ export class ChatHub {
       return;
     }
     this.#toldLimited.delete(socket);
-    const refusal = this.deps.refusal(caller);
+    const refusal = await this.deps.refusal(caller);
     if (refusal) {
       socket.close(CLOSE_POLICY, refusal);
       return;
@@ -181,7 +203,7 @@ export class ChatHub {
     }
     const { type, message, token } = frame as { type?: unknown; message?: unknown; token?: unknown };
     if (type === "authenticate") {
-      this.#reauthenticate(socket, caller, token);
+      await this.#reauthenticate(socket, caller, token);
       return;
     }
     if (type !== undefined && type !== "chat_message") {
@@ -202,11 +224,11 @@ export class ChatHub {
   }
 
   /** A fresh access token of the same user replaces the one the socket opened with. */
-  #reauthenticate(socket: ChatSocket, caller: Caller, token: unknown): void {
+  async #reauthenticate(socket: ChatSocket, caller: Caller, token: unknown): Promise<void> {
     let fresh: Caller;
     try {
       if (typeof token !== "string" || token === "") throw new Error("no token");
-      fresh = this.deps.authenticate(token);
+      fresh = await this.deps.authenticate(token);
     } catch {
       socket.send(JSON.stringify({ type: "error", code: "invalid_token", detail: "The token is not valid; the socket keeps its current one" }));
       return;
@@ -223,10 +245,10 @@ export class ChatHub {
    * Closes (1008) the sockets whose account was disabled, whose access token expired or whose
    * session was signed out meanwhile (possibly from another process), and forgets idle rate buckets.
    */
-  sweep(): number {
+  async sweep(): Promise<number> {
     let closed = 0;
     for (const [socket, caller] of [...this.#callers]) {
-      const refusal = this.deps.refusal(caller);
+      const refusal = await this.deps.refusal(caller);
       if (!refusal) continue;
       socket.close(CLOSE_POLICY, refusal);
       closed++;

@@ -19,19 +19,19 @@ export function chatRoutes({ chat, chatHub, connections, guard }: { chat: ChatSe
       upgrade: ({ request }) => upgradeHeaders(request),
       open(ws) {
         connections.add(ws.raw);
-        chatHub.join(ws.raw, ws.data.caller);
+        void chatHub.join(ws.raw, ws.data.caller);
       },
       message(ws, message) {
-        chatHub.receive(ws.raw, message);
+        void chatHub.receive(ws.raw, message);
       },
       close(ws) {
         connections.delete(ws.raw);
-        chatHub.leave(ws.raw);
+        void chatHub.leave(ws.raw);
       },
       // Documented in the chat tag's description (src/chat/protocol.ts): OpenAPI has no WebSockets.
       detail: { hide: true },
     })
-    .get("/api/chat/messages/", ({ query }) => pageAnswer(chat.page(query), chatMessageAnswer), {
+    .get("/api/chat/messages/", async ({ query }) => pageAnswer(await chat.page(query), chatMessageAnswer), {
       auth: true,
       query: MessagesQuery,
       response: { 200: ChatMessagePage, 400: Problem, 401: Problem, 403: Problem },

@@ -3,27 +3,24 @@ import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import * as schema from "./schema.ts";
+import { SqliteStore } from "./store.ts";
 import { Writer } from "./writer.ts";
 
 export type Db = BunSQLiteDatabase<typeof schema>;
 export type { Tx, Unit } from "./writer.ts";
 
-/** One SQLite connection, raw and through drizzle. */
-export interface Connection {
-  sqlite: Database;
-  db: Db;
-}
-
 export interface OpenDatabase {
   /** The write connection, raw: PRAGMAs, migrations, backups. Writes go through `writer`. */
   sqlite: Database;
-  /** Reads: a connection of their own on a file, which sees only committed data (WAL); in memory, the one connection. */
-  reader: Connection;
-  /** One read transaction on the reader for the reads of the current turn (see ReadSnapshot). */
-  snapshot: ReadSnapshot;
+  /**
+   * Reads: a connection of their own on a file, which sees only committed data (WAL); in memory,
+   * the one connection. Its reads of one turn share a read transaction (see ReadSnapshot).
+   */
+  reader: SqliteStore;
   /** The only way to write: units of work, group-committed (see Writer). */
   writer: Writer;
-  close(): void;
+  /** Commits what is queued, then closes; safe to call twice. */
+  close(): Promise<void>;
 }
 
 /**
@@ -89,32 +86,34 @@ export function openDatabase(path: string): OpenDatabase {
   const readSqlite = inMemory ? sqlite : connect(path);
   // The reader can never write, even by mistake: every write is a unit of the writer.
   if (!inMemory) readSqlite.run("PRAGMA query_only = ON");
-  const reader: Connection = { sqlite: readSqlite, db: queryBuilder(readSqlite) };
   const snapshot = new ReadSnapshot(readSqlite);
+  const reader = new SqliteStore(readSqlite, queryBuilder(readSqlite), snapshot);
   const writer = new Writer(sqlite, inMemory ? reader.db : queryBuilder(sqlite), { around: () => snapshot.end() });
-  let closed = false;
+  let closing: Promise<void> | undefined;
   return {
     sqlite,
     reader,
-    snapshot,
     writer,
     close() {
-      if (closed) return;
-      closed = true;
-      writer.close();
-      snapshot.end();
-      if (readSqlite !== sqlite) readSqlite.close();
-      // Folding the WAL back into the main file leaves one self-contained file behind.
-      if (!inMemory) {
-        try {
-          sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
-        } catch {
-          // Another process holds the database; it will checkpoint.
-        }
-      }
-      sqlite.close();
+      closing ??= closeAll();
+      return closing;
     },
   };
+
+  async function closeAll(): Promise<void> {
+    await writer.close();
+    snapshot.end();
+    if (readSqlite !== sqlite) readSqlite.close();
+    // Folding the WAL back into the main file leaves one self-contained file behind.
+    if (!inMemory) {
+      try {
+        sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
+      } catch {
+        // Another process holds the database; it will checkpoint.
+      }
+    }
+    sqlite.close();
+  }
 }
 
 /** A connection with the settings every connection of every process shares. */

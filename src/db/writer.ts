@@ -1,20 +1,23 @@
 import type { Database } from "bun:sqlite";
 import type { Db } from "./client.ts";
+import { type Awaitable, SqliteStore, type Tx } from "./store.ts";
+
+export type { Tx } from "./store.ts";
 
 /**
- * The handle a unit of work writes through: the write connection's query builder, inside the
- * batch's transaction and the unit's savepoint. Units never open transactions of their own.
+ * A unit of work: statements on `tx` only, each awaited. It may be written asynchronously (on
+ * Postgres every statement is a round trip), but it awaits nothing else: the writer runs one unit
+ * at a time, so no other unit's statements come between its own.
  */
-export type Tx = Omit<Db, "transaction">;
-
-/** A unit of work: synchronous, so no other unit can run between its statements. */
-export type Unit<T> = (tx: Tx) => T;
+export type Unit<T> = (tx: Tx) => Awaitable<T>;
 
 interface Queued {
   work: Unit<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** Batch sizes seen so far: how much each commit (one fsync) carried. */
 export interface WriterStats {
@@ -51,8 +54,10 @@ export class Writer {
   #queue: Queued[] = [];
   #observers: ((size: number, failedUnits: number, batchFailed: boolean) => void)[] = [];
   #scheduled = false;
+  #flushing: Promise<void> | null = null;
   #closed = false;
   readonly #stats: WriterStats = { batches: 0, units: 0, failedUnits: 0, failedBatches: 0, largestBatch: 0, sizes: Object.fromEntries(SIZE_BUCKETS.map((b) => [b, 0])) };
+  readonly #tx: SqliteStore;
   readonly #begin;
   readonly #commit;
   readonly #rollback;
@@ -61,15 +66,16 @@ export class Writer {
   readonly #rollbackTo;
 
   constructor(
-    /** The write connection (raw): for preparing the statements units run, never for running them elsewhere. */
+    /** The write connection (raw): migrations, backups, PRAGMAs. */
     readonly sqlite: Database,
-    /** The write connection's query builder: what units receive as `tx`; for preparing statements too. */
+    /** The write connection's query builder (fixtures of tests; units get theirs through `tx`). */
     readonly db: Db,
     private readonly hooks: {
       /** Before a batch begins and after it ends: the read snapshot must not hide the batch's writes. */
       around?: () => void;
     } = {},
   ) {
+    this.#tx = new SqliteStore(sqlite, db, null);
     this.#begin = sqlite.prepare("BEGIN IMMEDIATE");
     this.#commit = sqlite.prepare("COMMIT");
     this.#rollback = sqlite.prepare("ROLLBACK");
@@ -83,30 +89,38 @@ export class Writer {
     if (this.#closed) return Promise.reject(new Error("the database is closed"));
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.#scheduled) {
+      if (!this.#scheduled && !this.#flushing) {
         this.#scheduled = true;
         // After the I/O of this turn: every request read in it joins the batch.
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
 
-  /** Commits every queued unit now (at shutdown; otherwise the writer schedules itself). */
-  flush(): void {
+  /** Commits every queued unit now, batch after batch (at shutdown; otherwise the writer schedules itself). */
+  flush(): Promise<void> {
     this.#scheduled = false;
-    const batch = this.#queue;
-    if (batch.length === 0) return;
-    this.#queue = [];
-    const outcomes = this.#commitBatch(batch);
-    // Callers hear back only now, in the order their units ran.
-    for (let i = 0; i < batch.length; i++) {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) batch[i]!.resolve(outcome.value);
-      else batch[i]!.reject(outcome.error);
-    }
+    this.#flushing ??= (async () => {
+      try {
+        while (this.#queue.length > 0) {
+          const batch = this.#queue;
+          this.#queue = [];
+          const outcomes = await this.#commitBatch(batch);
+          // Callers hear back only now, in the order their units ran.
+          for (let i = 0; i < batch.length; i++) {
+            const outcome = outcomes[i]!;
+            if (outcome.ok) batch[i]!.resolve(outcome.value);
+            else batch[i]!.reject(outcome.error);
+          }
+        }
+      } finally {
+        this.#flushing = null;
+      }
+    })();
+    return this.#flushing;
   }
 
-  #commitBatch(batch: Queued[]): ({ ok: true; value: unknown } | { ok: false; error: unknown })[] {
+  async #commitBatch(batch: Queued[]): Promise<Outcome[]> {
     this.hooks.around?.();
     try {
       this.#begin.run();
@@ -114,16 +128,13 @@ export class Writer {
       this.#count(batch.length, batch.length, true);
       return batch.map(() => ({ ok: false as const, error }));
     }
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const outcomes: Outcome[] = [];
     let failed = 0;
     try {
       for (const unit of batch) {
         this.#savepoint.run();
         try {
-          const value = unit.work(this.db);
-          if (value instanceof Promise) {
-            throw new Error("a unit of work must be synchronous (no await between its statements)");
-          }
+          const value = await unit.work(this.#tx);
           this.#release.run();
           outcomes.push({ ok: true, value });
         } catch (error) {
@@ -167,8 +178,8 @@ export class Writer {
   }
 
   /** Commits what is queued and refuses further units. */
-  close(): void {
-    this.flush();
+  async close(): Promise<void> {
     this.#closed = true;
+    await this.flush();
   }
 }

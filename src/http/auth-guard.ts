@@ -36,7 +36,7 @@ export function upgradeHeaders(request: Request): Record<string, string> {
 }
 
 /** Resolves an access token (or its absence) to the caller, or throws 401/403. */
-export type Authenticate = (accessToken: string | null) => Caller;
+export type Authenticate = (accessToken: string | null) => Promise<Caller>;
 
 /**
  * The one guard, for HTTP routes and WebSocket upgrades alike: `{ auth: true }` resolves `caller`
@@ -49,17 +49,17 @@ export function authGuard(authenticate: Authenticate) {
   return new Elysia().macro({
     viewer: (_: true) => ({
       detail: { security: [{}, { bearer: [] }] },
-      resolve({ request }): { viewer: Caller | null } {
+      async resolve({ request }): Promise<{ viewer: Caller | null }> {
         const token = accessTokenOf(request);
-        return { viewer: token ? authenticate(token) : null };
+        return { viewer: token ? await authenticate(token) : null };
       },
     }),
     auth: (requirement: true | "admin") => ({
       detail: { security: [{ bearer: [] }] },
-      resolve({ request }): { caller: Caller } {
+      async resolve({ request }): Promise<{ caller: Caller }> {
         const token = accessTokenOf(request);
         if (!token) throw new AppError("unauthorized", "not_authenticated", "Sign in first: send Authorization: Bearer <access_token>");
-        const caller = authenticate(token);
+        const caller = await authenticate(token);
         if (requirement === "admin" && caller.role !== "admin") {
           throw new AppError("forbidden", "admin_only", "Only admins may do this");
         }

@@ -1,7 +1,7 @@
-import { and, asc, eq, gte, ne, sql } from "drizzle-orm";
+import { and, asc, eq, gte, ne } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { XpPackage } from "./packages.ts";
-import type { Connection, ReadSnapshot, Tx } from "../db/client.ts";
+import { first, type Store, statement, type Tx } from "../db/store.ts";
 import type { Writer } from "../db/writer.ts";
 import type { Metrics } from "../metrics.ts";
 import { payments, webhookEvents } from "../db/schema.ts";
@@ -59,20 +59,65 @@ const disabled = () => new AppError("unavailable", "payments_disabled", "Payment
  * a webhook, the admin's replay — ends in `fulfil`, which credits through XpService with
  * `source: purchase, reference: <order_id>`: exactly once, whatever arrives first or twice.
  */
-export class PaymentService {
-  // verify and webhooks are the busy paths: their statements are prepared once, on the write
-  // connection for units and on the reader for verify's checks.
-  readonly #order;
-  readonly #readOrder;
-  readonly #markPaid;
+const PAYMENT_COLUMNS = "id, order_id, user_id, amount_paise, currency, xp, status, payment_id, receipt, failure_reason, created_at, updated_at, paid_at";
 
-  readonly #history;
+interface PaymentRow {
+  id: number;
+  order_id: string;
+  user_id: number;
+  amount_paise: number;
+  currency: string;
+  xp: number;
+  status: Payment["status"];
+  payment_id: string | null;
+  receipt: string;
+  failure_reason: string | null;
+  /** Epoch milliseconds (strings from Postgres's int8). */
+  created_at: number | string;
+  updated_at: number | string;
+  paid_at: number | string | null;
+}
+
+function paymentOf(row: PaymentRow): Payment {
+  return {
+    id: row.id,
+    orderId: row.order_id,
+    userId: row.user_id,
+    amountPaise: row.amount_paise,
+    currency: row.currency,
+    xp: row.xp,
+    status: row.status,
+    paymentId: row.payment_id,
+    receipt: row.receipt,
+    failureReason: row.failure_reason,
+    createdAt: new Date(Number(row.created_at)),
+    updatedAt: new Date(Number(row.updated_at)),
+    paidAt: row.paid_at === null ? null : new Date(Number(row.paid_at)),
+  };
+}
+
+// verify and webhooks are the busy paths: their statements are written by hand, prepared once.
+const ORDER = statement<PaymentRow, [string]>({
+  sqlite: `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE order_id = ?`,
+  pg: `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE order_id = $1`,
+});
+/** In a unit: on Postgres the order's row is locked, so a webhook and a verify of one order queue instead of failing. */
+const ORDER_FOR_CHANGE = statement<PaymentRow, [string]>({
+  sqlite: `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE order_id = ?`,
+  pg: `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE order_id = $1 FOR UPDATE`,
+});
+const MARK_PAID = statement<never, [string, number, number, number]>({
+  sqlite: "UPDATE payments SET status = 'paid', payment_id = ?, paid_at = ?, updated_at = ?, failure_reason = NULL WHERE id = ?",
+  pg: "UPDATE payments SET status = 'paid', payment_id = $1, paid_at = $2, updated_at = $3, failure_reason = NULL WHERE id = $4",
+});
+
+export class PaymentService {
+  readonly #history = userPages<PaymentRow, Payment>("payments", PAYMENT_COLUMNS, paymentOf);
 
   constructor(
     private readonly deps: {
-      reader: Connection;
+      reader: Store;
       writer: Writer;
-      snapshot: ReadSnapshot;
       clock: Clock;
       log: Logger;
       xp: XpService;
@@ -80,58 +125,7 @@ export class PaymentService {
       packages: readonly XpPackage[];
       gateway: RazorpayGateway | null;
     },
-  ) {
-    type Row = {
-      id: number;
-      order_id: string;
-      user_id: number;
-      amount_paise: number;
-      currency: string;
-      xp: number;
-      status: Payment["status"];
-      payment_id: string | null;
-      receipt: string;
-      failure_reason: string | null;
-      created_at: number;
-      updated_at: number;
-      paid_at: number | null;
-    };
-    this.#history = userPages(
-      deps.reader.sqlite,
-      "payments",
-      "id, order_id, user_id, amount_paise, currency, xp, status, payment_id, receipt, failure_reason, created_at, updated_at, paid_at",
-      (row: Row): Payment => ({
-        id: row.id,
-        orderId: row.order_id,
-        userId: row.user_id,
-        amountPaise: row.amount_paise,
-        currency: row.currency,
-        xp: row.xp,
-        status: row.status,
-        paymentId: row.payment_id,
-        receipt: row.receipt,
-        failureReason: row.failure_reason,
-        createdAt: new Date(row.created_at),
-        updatedAt: new Date(row.updated_at),
-        paidAt: row.paid_at === null ? null : new Date(row.paid_at),
-      }),
-    );
-    const order = (db: Connection["db"]) => db.select().from(payments).where(eq(payments.orderId, sql.placeholder("orderId"))).prepare();
-    this.#order = order(deps.writer.db);
-    this.#readOrder = order(deps.reader.db);
-    // Placeholders in SET bypass column mapping: times are bound as epoch milliseconds.
-    this.#markPaid = deps.writer.db
-      .update(payments)
-      .set({
-        status: "paid",
-        paymentId: sql`${sql.placeholder("paymentId")}`,
-        paidAt: sql`${sql.placeholder("at")}`,
-        updatedAt: sql`${sql.placeholder("at")}`,
-        failureReason: null,
-      })
-      .where(eq(payments.id, sql.placeholder("id")))
-      .prepare();
-  }
+  ) {}
 
   get enabled(): boolean {
     return this.deps.gateway !== null;
@@ -162,10 +156,8 @@ export class PaymentService {
     const receipt = `coc_${userId}_${crypto.randomUUID().slice(0, 8)}`;
     const order = await gateway.createOrder({ amountPaise, receipt, notes: { user_id: String(userId), xp: String(pack.xp) } });
     const now = this.deps.clock.now();
-    await this.deps.writer.run((tx) => {
-      tx.insert(payments)
-        .values({ orderId: order.id, userId, amountPaise, currency: "INR", xp: pack.xp, status: "created", receipt, createdAt: now, updatedAt: now })
-        .run();
+    await this.deps.writer.run(async (tx) => {
+      await tx.db.insert(payments).values({ orderId: order.id, userId, amountPaise, currency: "INR", xp: pack.xp, status: "created", receipt, createdAt: now, updatedAt: now });
     });
     this.deps.log.info("payment order created", { order_id: order.id, user_id: userId, amount_paise: amountPaise, xp: pack.xp });
     return { orderId: order.id, amountPaise, currency: "INR", keyId: gateway.keyId, xp: pack.xp };
@@ -176,10 +168,11 @@ export class PaymentService {
    * the caller's (`order_not_yours`), and the signature must be Razorpay's (`invalid_signature`,
    * compared in constant time). Then the order is fulfilled; a repeat credits nothing.
    */
-  verify(userId: number, input: { orderId: string; paymentId: string; signature: string }): Promise<Fulfilment> {
+  async verify(userId: number, input: { orderId: string; paymentId: string; signature: string }): Promise<Fulfilment> {
     const gateway = this.#gateway();
-    this.deps.snapshot.enter();
-    const order = this.#readOrder.get({ orderId: input.orderId });
+    this.deps.reader.enter();
+    const row = await this.deps.reader.one(ORDER, input.orderId);
+    const order = row && paymentOf(row);
     if (!order) throw new AppError("not_found", "order_not_found", "No such order");
     if (order.userId !== userId) throw new AppError("forbidden", "order_not_yours", "This order belongs to someone else");
     if (!gateway.checkPaymentSignature(input.orderId, input.paymentId, input.signature)) {
@@ -212,17 +205,19 @@ export class PaymentService {
    * is answered as it stands. A second, different payment for an already credited order credits
    * nothing and is logged for a refund.
    */
-  fulfilIn(tx: Tx, orderId: string, paymentId: string, via: string): Fulfilment {
-    const order = this.#order.get({ orderId });
+  async fulfilIn(tx: Tx, orderId: string, paymentId: string, via: string): Promise<Fulfilment> {
+    const row = await tx.one(ORDER_FOR_CHANGE, orderId);
+    const order = row && paymentOf(row);
     if (!order) throw new AppError("not_found", "order_not_found", "No such order");
     if (order.status === "paid") {
       if (order.paymentId !== paymentId) {
         this.deps.log.warn("second payment for a paid order: refund it", { order_id: orderId, paid_with: order.paymentId, payment_id: paymentId, via });
       }
-      return { orderId, userId: order.userId, xp: order.xp, credited: false, balance: this.deps.xp.balanceIn(tx, order.userId) };
+      return { orderId, userId: order.userId, xp: order.xp, credited: false, balance: await this.deps.xp.balanceIn(tx, order.userId) };
     }
-    const credit = this.deps.xp.addIn(tx, { userId: order.userId, amount: order.xp, source: "purchase", reference: orderId, actor: `payment:${via}` });
-    this.#markPaid.run({ paymentId, at: this.deps.clock.now().getTime(), id: order.id });
+    const credit = await this.deps.xp.addIn(tx, { userId: order.userId, amount: order.xp, source: "purchase", reference: orderId, actor: `payment:${via}` });
+    const at = this.deps.clock.now().getTime();
+    await tx.run(MARK_PAID, paymentId, at, at, order.id);
     return { orderId, userId: order.userId, xp: order.xp, credited: credit.applied, balance: credit.balance };
   }
 
@@ -248,10 +243,10 @@ export class PaymentService {
     }
     const event = typeof envelope.event === "string" ? envelope.event : "unknown";
     const id = eventId ?? `body:${sha256Hex(rawBody)}`;
-    const outcome = await this.deps.writer.run((tx) => {
-      const seen = tx.select().from(webhookEvents).where(eq(webhookEvents.eventId, id)).get();
+    const outcome = await this.deps.writer.run(async (tx) => {
+      const seen = first(await tx.db.select().from(webhookEvents).where(eq(webhookEvents.eventId, id)));
       if (seen) return { answer: "duplicate" };
-      tx.insert(webhookEvents).values({ eventId: id, event, receivedAt: this.deps.clock.now() }).run();
+      await tx.db.insert(webhookEvents).values({ eventId: id, event, receivedAt: this.deps.clock.now() });
       return this.#applyEvent(tx, event, envelope);
     });
     if (outcome.fulfilment) this.#logFulfilment(outcome.fulfilment.result, outcome.fulfilment.paymentId, `webhook:${event}`);
@@ -261,7 +256,7 @@ export class PaymentService {
     return outcome.answer;
   }
 
-  #applyEvent(tx: Tx, event: string, envelope: WebhookEnvelope): { answer: string; fulfilment?: { result: Fulfilment; paymentId: string } } {
+  async #applyEvent(tx: Tx, event: string, envelope: WebhookEnvelope): Promise<{ answer: string; fulfilment?: { result: Fulfilment; paymentId: string } }> {
     const payment = envelope.payload?.payment?.entity;
     const orderId = payment?.order_id ?? envelope.payload?.order?.entity?.id;
     if (event === "payment.captured" || event === "order.paid") {
@@ -269,7 +264,8 @@ export class PaymentService {
         this.deps.log.warn("webhook without an order or a payment: not credited", { event, order_id: orderId ?? null });
         return { answer: "ignored: no order or payment in the event" };
       }
-      const order = this.#order.get({ orderId });
+      const row = await tx.one(ORDER_FOR_CHANGE, orderId);
+      const order = row && paymentOf(row);
       if (!order) {
         this.deps.log.warn("webhook for an order this server does not know", { order_id: orderId, event });
         return { answer: "ignored: unknown order" };
@@ -287,18 +283,17 @@ export class PaymentService {
         });
         return { answer: "ignored: amount or currency mismatch" };
       }
-      const result = this.fulfilIn(tx, orderId, payment.id, `webhook:${event}`);
+      const result = await this.fulfilIn(tx, orderId, payment.id, `webhook:${event}`);
       return { answer: result.credited ? "fulfilled" : "already fulfilled", fulfilment: { result, paymentId: payment.id } };
     }
     if (event === "payment.failed") {
       if (!orderId) return { answer: "ignored: no order in the event" };
       const now = this.deps.clock.now();
-      const changed = tx
+      const changed = await tx.db
         .update(payments)
         .set({ status: "failed", failureReason: payment?.error_description?.slice(0, 500) ?? "payment failed", updatedAt: now })
         .where(and(eq(payments.orderId, orderId), eq(payments.status, "created")))
-        .returning({ id: payments.id })
-        .all();
+        .returning({ id: payments.id });
       return { answer: changed.length > 0 ? "marked failed" : "ignored: order not pending" };
     }
     return { answer: "ignored: event not used" };
@@ -312,13 +307,12 @@ export class PaymentService {
   async replay(options: { since?: Date; orderId?: string; dryRun?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<ReplayOutcome[]> {
     const gateway = this.#gateway();
     const orders = options.orderId
-      ? this.deps.reader.db.select().from(payments).where(eq(payments.orderId, options.orderId)).all()
-      : this.deps.reader.db
+      ? await this.deps.reader.db.select().from(payments).where(eq(payments.orderId, options.orderId))
+      : await this.deps.reader.db
           .select()
           .from(payments)
           .where(and(ne(payments.status, "paid"), options.since ? gte(payments.createdAt, options.since) : undefined))
-          .orderBy(asc(payments.id))
-          .all();
+          .orderBy(asc(payments.id));
     if (options.orderId && orders.length === 0) throw new AppError("not_found", "order_not_found", `No order ${options.orderId}`);
     const outcomes: ReplayOutcome[] = [];
     for (const [index, order] of orders.entries()) {
@@ -345,8 +339,8 @@ export class PaymentService {
   }
 
   /** The caller's orders, newest first. */
-  history(userId: number, options: { limit?: number; cursor?: string }): Page<Payment> {
-    this.deps.snapshot.enter();
-    return this.#history(userId, options);
+  history(userId: number, options: { limit?: number; cursor?: string }): Promise<Page<Payment>> {
+    this.deps.reader.enter();
+    return this.#history(this.deps.reader, userId, options);
   }
 }

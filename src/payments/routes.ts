@@ -61,7 +61,7 @@ export function paymentRoutes({ payments, guard }: { payments: PaymentService; g
           "Point Razorpay's webhook at this URL with the secret in COC_RAZORPAY_WEBHOOK_SECRET. `payment.captured` and `order.paid` credit the order exactly once, and only for a captured payment of the order's amount and currency; `payment.failed` marks it failed; a redelivered event (same X-Razorpay-Event-Id) does nothing; other events are acknowledged.",
       },
     })
-    .get("/history/", ({ caller, query }) => pageAnswer(payments.history(caller.id, query), paymentAnswer), {
+    .get("/history/", async ({ caller, query }) => pageAnswer(await payments.history(caller.id, query), paymentAnswer), {
       auth: true,
       query: PageQuery,
       response: { 200: PaymentPage, 400: Problem, 401: Problem, 403: Problem },

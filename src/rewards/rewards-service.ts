@@ -1,7 +1,6 @@
-import { eq, sql } from "drizzle-orm";
-import type { Statement } from "bun:sqlite";
+import { eq } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import type { Connection, ReadSnapshot } from "../db/client.ts";
+import { type Sql, type Store, statement } from "../db/store.ts";
 import type { Writer } from "../db/writer.ts";
 import type { Metrics } from "../metrics.ts";
 import { checkIns, profiles } from "../db/schema.ts";
@@ -61,7 +60,8 @@ interface CheckInDbRow {
   cycle_day: number;
   xp_earned: number;
   freezes_used: number;
-  created_at: number;
+  /** Epoch milliseconds (a string from Postgres's int8). */
+  created_at: number | string;
 }
 
 function checkInOf(row: CheckInDbRow): CheckInRow {
@@ -74,7 +74,7 @@ function checkInOf(row: CheckInDbRow): CheckInRow {
     cycleDay: row.cycle_day,
     xpEarned: row.xp_earned,
     freezesUsed: row.freezes_used,
-    createdAt: new Date(row.created_at),
+    createdAt: new Date(Number(row.created_at)),
   };
 }
 
@@ -82,56 +82,33 @@ function checkInOf(row: CheckInDbRow): CheckInRow {
  * Daily check-ins, streaks and streak freezes. XP moves only through XpService; this service
  * writes the streak fields.
  */
+const CHECK_IN_COLUMNS = "id, user_id, date, timezone, streak_day, cycle_day, xp_earned, freezes_used, created_at";
+
+// Read on every check-in page and every check-in, written by hand and prepared once. The last
+// check-in's zone: the row of the profile's last date, found by the unique index.
+const STATE_SELECT = `SELECT p.current_streak, p.longest_streak, p.streak_freezes, p.last_check_in, p.timezone,
+       (SELECT c.timezone FROM check_ins c WHERE c.user_id = p.user_id AND c.date = p.last_check_in) AS last_zone
+  FROM profiles p`;
+const STATE = statement<StateRow, [number]>({ sqlite: `${STATE_SELECT} WHERE p.user_id = ?`, pg: `${STATE_SELECT} WHERE p.user_id = $1` });
+/** In a unit: on Postgres the profile row is locked, so one user's racing check-ins queue instead of failing. */
+const STATE_FOR_CHANGE = statement<StateRow, [number]>({ sqlite: `${STATE_SELECT} WHERE p.user_id = ?`, pg: `${STATE_SELECT} WHERE p.user_id = $1 FOR UPDATE OF p` });
+const RECENT_CHECK_INS = statement<CheckInDbRow, [number, number]>({
+  sqlite: `SELECT ${CHECK_IN_COLUMNS} FROM check_ins WHERE user_id = +? ORDER BY date DESC LIMIT +?`,
+  pg: `SELECT ${CHECK_IN_COLUMNS} FROM check_ins WHERE user_id = $1 ORDER BY date DESC LIMIT $2`,
+});
+const RECORD_CHECK_IN = statement<CheckInDbRow, [number, string, string, number, number, number, number, number]>({
+  sqlite: `INSERT INTO check_ins (user_id, date, timezone, streak_day, cycle_day, xp_earned, freezes_used, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${CHECK_IN_COLUMNS}`,
+  pg: `INSERT INTO check_ins (user_id, date, timezone, streak_day, cycle_day, xp_earned, freezes_used, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${CHECK_IN_COLUMNS}`,
+});
+const SAVE_STREAK = statement<never, [number, number, number, string, number, number]>({
+  sqlite: "UPDATE profiles SET current_streak = ?, longest_streak = ?, streak_freezes = ?, last_check_in = ?, updated_at = ? WHERE user_id = ?",
+  pg: "UPDATE profiles SET current_streak = $1, longest_streak = $2, streak_freezes = $3, last_check_in = $4, updated_at = $5 WHERE user_id = $6",
+});
+
 export class RewardsService {
-  // The check-in is the busiest write: its statements are prepared once, on the write connection
-  // for units and on the reader for the check-in page.
-  readonly #profileState: Statement<StateRow, [number]>;
-  readonly #readProfileState: Statement<StateRow, [number]>;
-  readonly #recent: Statement<CheckInDbRow, [number, number]>;
-  readonly #recordCheckIn;
-  readonly #saveStreak;
   readonly #dateIn = cachedLocalDate();
 
-  constructor(private readonly deps: { reader: Connection; writer: Writer; snapshot: ReadSnapshot; clock: Clock; xp: XpService; metrics: Metrics; config: RewardRules }) {
-    const { db } = deps.writer;
-    const id = sql.placeholder("userId");
-    // Read on every check-in page and every check-in: raw prepared statements, one each.
-    // The last check-in's zone: the row of the profile's last date, found by the unique index.
-    const state = `SELECT p.current_streak, p.longest_streak, p.streak_freezes, p.last_check_in, p.timezone,
-              (SELECT c.timezone FROM check_ins c WHERE c.user_id = ?1 AND c.date = p.last_check_in) AS last_zone
-       FROM profiles p WHERE p.user_id = ?1`;
-    this.#profileState = deps.writer.sqlite.prepare<StateRow, [number]>(state);
-    this.#readProfileState = deps.reader.sqlite.prepare<StateRow, [number]>(state);
-    this.#recent = deps.reader.sqlite.prepare<CheckInDbRow, [number, number]>(
-      "SELECT id, user_id, date, timezone, streak_day, cycle_day, xp_earned, freezes_used, created_at FROM check_ins WHERE user_id = +? ORDER BY date DESC LIMIT +?",
-    );
-    this.#recordCheckIn = db
-      .insert(checkIns)
-      .values({
-        userId: id,
-        date: sql.placeholder("date"),
-        timezone: sql.placeholder("timezone"),
-        streakDay: sql.placeholder("streakDay"),
-        cycleDay: sql.placeholder("cycleDay"),
-        xpEarned: sql.placeholder("xpEarned"),
-        freezesUsed: sql.placeholder("freezesUsed"),
-        createdAt: sql.placeholder("createdAt"),
-      })
-      .returning()
-      .prepare();
-    // Placeholders in SET bypass column mapping: updatedAt is bound as epoch milliseconds.
-    this.#saveStreak = db
-      .update(profiles)
-      .set({
-        currentStreak: sql`${sql.placeholder("current")}`,
-        longestStreak: sql`${sql.placeholder("longest")}`,
-        streakFreezes: sql`${sql.placeholder("freezes")}`,
-        lastCheckIn: sql`${sql.placeholder("lastDate")}`,
-        updatedAt: sql`${sql.placeholder("updatedAt")}`,
-      })
-      .where(eq(profiles.userId, id))
-      .prepare();
-  }
+  constructor(private readonly deps: { reader: Store; writer: Writer; clock: Clock; xp: XpService; metrics: Metrics; config: RewardRules }) {}
 
   /**
    * Checks the user in for today (their local date). One unit of work: the rules of
@@ -140,33 +117,18 @@ export class RewardsService {
    * nothing, however many arrive at once.
    */
   async checkIn(userId: number): Promise<CheckInOutcome> {
-    const outcome = await this.deps.writer.run((tx): CheckInOutcome => {
+    const outcome = await this.deps.writer.run(async (tx): Promise<CheckInOutcome> => {
       const now = this.deps.clock.now();
-      const { state, zone } = this.#state(this.#profileState, userId);
+      const { state, zone } = await this.#state(tx, STATE_FOR_CHANGE, userId);
       const decision = decideCheckIn(state, now, zone, this.deps.config.table, this.#dateIn);
       if (!decision.allowed) throw new AppError("conflict", "already_checked_in", "Already checked in today");
-      const row = this.#recordCheckIn.get({
-        userId,
-        date: decision.date,
-        timezone: zone,
-        streakDay: decision.streakDay,
-        cycleDay: decision.cycleDay,
-        xpEarned: decision.xp,
-        freezesUsed: decision.freezesUsed,
-        createdAt: now,
-      })!;
+      const at = now.getTime();
+      const row = await tx.one(RECORD_CHECK_IN, userId, decision.date, zone, decision.streakDay, decision.cycleDay, decision.xp, decision.freezesUsed, at);
       const freezes = state.freezes - decision.freezesUsed;
-      this.#saveStreak.run({
-        userId,
-        current: decision.streakDay,
-        longest: decision.longest,
-        freezes,
-        lastDate: decision.date,
-        updatedAt: now.getTime(),
-      });
-      const credit = this.deps.xp.addIn(tx, { userId, amount: decision.xp, source: "check_in", reference: `${userId}:${decision.date}`, actor: `user:${userId}` });
+      await tx.run(SAVE_STREAK, decision.streakDay, decision.longest, freezes, decision.date, at, userId);
+      const credit = await this.deps.xp.addIn(tx, { userId, amount: decision.xp, source: "check_in", reference: `${userId}:${decision.date}`, actor: `user:${userId}` });
       return {
-        checkIn: row,
+        checkIn: checkInOf(row!),
         totalXp: credit.balance,
         streakSaved: decision.streakSaved,
         streak: { current: decision.streakDay, longest: decision.longest, freezes, lastCheckIn: decision.date },
@@ -178,10 +140,11 @@ export class RewardsService {
   }
 
   /** Today's state: whether the user can check in, what the next check-in would earn, and recent history. */
-  status(userId: number): CheckInState {
-    this.deps.snapshot.enter();
+  async status(userId: number): Promise<CheckInState> {
+    const { reader } = this.deps;
+    reader.enter();
     const now = this.deps.clock.now();
-    const { state, zone } = this.#state(this.#readProfileState, userId);
+    const { state, zone } = await this.#state(reader, STATE, userId);
     const decision = decideCheckIn(state, now, zone, this.deps.config.table, this.#dateIn);
     const table = this.deps.config.table;
     let nextAt = now;
@@ -196,7 +159,7 @@ export class RewardsService {
       }
       next = { cycleDay: cycleDayOf(state.current + 1, table.length), alive: true };
     }
-    const recent = this.#recent.all(userId, RECENT).map(checkInOf);
+    const recent = (await reader.many(RECENT_CHECK_INS, userId, RECENT)).map(checkInOf);
     return {
       checkedInToday: !decision.allowed,
       nextCheckInAt: nextAt,
@@ -222,19 +185,19 @@ export class RewardsService {
    * retried request answers the first purchase instead of buying again.
    */
   async buyFreeze(userId: number, idempotencyKey?: string): Promise<{ freezes: number; totalXp: number }> {
-    const { spent, ...bought } = await this.deps.writer.run((tx) => {
+    const { spent, ...bought } = await this.deps.writer.run(async (tx) => {
       const reference = idempotencyKey ? `${userId}:${idempotencyKey}` : null;
-      const { state } = this.#state(this.#profileState, userId);
-      if (reference && this.deps.xp.findEntryIn(tx, "streak_freeze_purchase", reference)) {
-        return { freezes: state.freezes, totalXp: this.deps.xp.balanceIn(tx, userId), spent: 0 };
+      const { state } = await this.#state(tx, STATE_FOR_CHANGE, userId);
+      if (reference && (await this.deps.xp.findEntryIn(tx, "streak_freeze_purchase", reference))) {
+        return { freezes: state.freezes, totalXp: await this.deps.xp.balanceIn(tx, userId), spent: 0 };
       }
       const { freezeCost, freezeCap } = this.deps.config;
       if (state.freezes >= freezeCap) {
         throw new AppError("conflict", "freeze_cap_reached", `You already hold the most streak freezes allowed (${freezeCap})`);
       }
-      const spend = this.deps.xp.addIn(tx, { userId, amount: -freezeCost, source: "streak_freeze_purchase", reference, actor: `user:${userId}` });
+      const spend = await this.deps.xp.addIn(tx, { userId, amount: -freezeCost, source: "streak_freeze_purchase", reference, actor: `user:${userId}` });
       const freezes = state.freezes + 1;
-      tx.update(profiles).set({ streakFreezes: freezes, updatedAt: this.deps.clock.now() }).where(eq(profiles.userId, userId)).run();
+      await tx.db.update(profiles).set({ streakFreezes: freezes, updatedAt: this.deps.clock.now() }).where(eq(profiles.userId, userId));
       return { freezes, totalXp: spend.balance, spent: freezeCost };
     });
     this.deps.metrics.xp("streak_freeze_purchase", -spent);
@@ -246,15 +209,15 @@ export class RewardsService {
    * The next check-in starts again at day 1. Answers the streak before and after.
    */
   resetStreak(userId: number): Promise<{ before: number; after: 0; longest: number }> {
-    return this.deps.writer.run((tx) => {
-      const { state } = this.#state(this.#profileState, userId);
-      tx.update(profiles).set({ currentStreak: 0, updatedAt: this.deps.clock.now() }).where(eq(profiles.userId, userId)).run();
+    return this.deps.writer.run(async (tx) => {
+      const { state } = await this.#state(tx, STATE_FOR_CHANGE, userId);
+      await tx.db.update(profiles).set({ currentStreak: 0, updatedAt: this.deps.clock.now() }).where(eq(profiles.userId, userId));
       return { before: state.current, after: 0 as const, longest: state.longest };
     });
   }
 
-  #state(statement: Statement<StateRow, [number]>, userId: number): { state: StreakState; zone: string } {
-    const row = statement.get(userId);
+  async #state(store: Store, statement: Sql<StateRow, [number]>, userId: number): Promise<{ state: StreakState; zone: string }> {
+    const row = await store.one(statement, userId);
     if (!row) throw new AppError("not_found", "user_not_found", "No such user");
     return {
       state: {

@@ -29,7 +29,7 @@ export function rewardsRoutes({ rewards, rules, guard }: { rewards: RewardsServi
         description: `'Today' is the date in the profile's time zone. XP by cycle day (${rules.table.join(", ")}; day ${days + 1} starts again at ${rules.table[0]} while the streak keeps counting). Missed days are bridged by streak freezes when enough are held. 409 \`already_checked_in\`.`,
       },
     })
-    .get("/check-in/", ({ caller }) => checkInStatusAnswer(rewards.status(caller.id)), {
+    .get("/check-in/", async ({ caller }) => checkInStatusAnswer(await rewards.status(caller.id)), {
       auth: true,
       response: { 200: CheckInStatus, 401: Problem, 403: Problem },
       detail: { tags, summary: "Today's check-in state, the streak, the next reward and the reward table" },

@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
+import { first } from "../db/store.ts";
 import type { Writer } from "../db/writer.ts";
 import { identities, oauthStates, profiles, refreshTokens, users } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
@@ -22,16 +23,17 @@ export class AccountService {
    * removed from the disk after the commit.
    */
   async delete(userId: number): Promise<void> {
-    const images = await this.deps.writer.run((tx) => {
-      const user = tx.select({ id: users.id, deletedAt: users.deletedAt }).from(users).where(eq(users.id, userId)).get();
+    const images = await this.deps.writer.run(async (tx) => {
+      const user = first(await tx.db.select({ id: users.id, deletedAt: users.deletedAt }).from(users).where(eq(users.id, userId)));
       if (!user || user.deletedAt) throw new AppError("not_found", "user_not_found", "No such user");
-      const profile = tx.select({ avatarUrl: profiles.avatarUrl, bannerUrl: profiles.bannerUrl }).from(profiles).where(eq(profiles.userId, userId)).get();
+      const profile = first(await tx.db.select({ avatarUrl: profiles.avatarUrl, bannerUrl: profiles.bannerUrl }).from(profiles).where(eq(profiles.userId, userId)));
       const now = this.deps.clock.now();
-      this.deps.follows.removeAll(tx, userId);
-      tx.delete(identities).where(eq(identities.userId, userId)).run();
-      tx.delete(refreshTokens).where(eq(refreshTokens.userId, userId)).run();
-      tx.delete(oauthStates).where(eq(oauthStates.linkUserId, userId)).run();
-      tx.update(users)
+      await this.deps.follows.removeAll(tx, userId);
+      await tx.db.delete(identities).where(eq(identities.userId, userId));
+      await tx.db.delete(refreshTokens).where(eq(refreshTokens.userId, userId));
+      await tx.db.delete(oauthStates).where(eq(oauthStates.linkUserId, userId));
+      await tx.db
+        .update(users)
         .set({
           username: deletedName(userId),
           email: null,
@@ -45,12 +47,11 @@ export class AccountService {
           deletedAt: now,
           updatedAt: now,
         })
-        .where(eq(users.id, userId))
-        .run();
-      tx.update(profiles)
+        .where(eq(users.id, userId));
+      await tx.db
+        .update(profiles)
         .set({ avatarUrl: null, bannerUrl: null, bio: "", links: sql`'{}'`, timezone: "UTC", updatedAt: now })
-        .where(eq(profiles.userId, userId))
-        .run();
+        .where(eq(profiles.userId, userId));
       return [profile?.avatarUrl ?? null, profile?.bannerUrl ?? null];
     });
     for (const url of images) this.deps.media.remove(url);

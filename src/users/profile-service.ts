@@ -1,7 +1,6 @@
-import type { Statement } from "bun:sqlite";
 import { eq } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import type { Connection, ReadSnapshot } from "../db/client.ts";
+import { first, type Store, statement } from "../db/store.ts";
 import type { Writer } from "../db/writer.ts";
 import { profiles, users } from "../db/schema.ts";
 import { AppError, type FieldError } from "../errors.ts";
@@ -67,7 +66,8 @@ export interface UserRow {
   role: "user" | "admin";
   disabled: number;
   last_sign_in_provider: string | null;
-  created_at: number;
+  /** Epoch milliseconds (a string from Postgres's int8). */
+  created_at: number | string;
 }
 
 /** The profile's half, links still JSON text, and the user's providers (owner's reads only). */
@@ -92,9 +92,6 @@ interface ProfileRow {
 export const USER_COLUMNS = "id, username, email, first_name, last_name, role, disabled, last_sign_in_provider, created_at";
 const PROFILE_COLUMNS =
   "avatar_url, banner_url, bio, timezone, links, xp, current_streak, longest_streak, streak_freezes, last_check_in, referral_code, referred_by_user_id, followers_count, following_count";
-// Not group_concat(DISTINCT …): its temporary B-tree cost 8 µs a read; duplicates go in recordOf.
-const PROVIDERS = "(SELECT group_concat(provider) FROM identities WHERE user_id = ?1) AS providers";
-
 function recordOf(user: UserRow, profile: ProfileRow): ProfileRecord {
   return {
     id: user.id,
@@ -103,9 +100,9 @@ function recordOf(user: UserRow, profile: ProfileRow): ProfileRecord {
     firstName: user.first_name,
     lastName: user.last_name,
     role: user.role,
-    disabled: user.disabled !== 0,
+    disabled: Number(user.disabled) !== 0,
     lastSignInProvider: user.last_sign_in_provider,
-    createdAt: new Date(user.created_at),
+    createdAt: new Date(Number(user.created_at)),
     avatarUrl: profile.avatar_url,
     bannerUrl: profile.banner_url,
     bio: profile.bio,
@@ -123,65 +120,69 @@ function recordOf(user: UserRow, profile: ProfileRow): ProfileRecord {
 
 const noSuchUser = () => new AppError("not_found", "user_not_found", "No such user");
 
+// Profiles are read on every page of the app: statements written by hand, rows mapped by hand
+// (drizzle's mapping cost more than the query), and the user and the profile read by their
+// primary keys in two statements — measured faster in SQLite than the same read as one join.
+const USER_BY_ID = statement<UserRow, [number]>({ sqlite: `SELECT ${USER_COLUMNS} FROM users WHERE id = ?`, pg: `SELECT ${USER_COLUMNS} FROM users WHERE id = $1` });
+const USER_BY_NAME = statement<UserRow, [string]>({
+  sqlite: `SELECT ${USER_COLUMNS} FROM users WHERE lower(username) = ?`,
+  pg: `SELECT ${USER_COLUMNS} FROM users WHERE lower(username) = $1`,
+});
+const PROFILE = statement<ProfileRow, [number]>({ sqlite: `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE user_id = ?`, pg: `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE user_id = $1` });
+// Not group_concat(DISTINCT …): its temporary B-tree cost 8 µs a read; duplicates go in recordOf.
+const OWN_PROFILE = statement<ProfileRow, [number]>({
+  sqlite: `SELECT ${PROFILE_COLUMNS}, (SELECT group_concat(provider) FROM identities WHERE user_id = ?1) AS providers FROM profiles WHERE user_id = ?1`,
+  pg: `SELECT ${PROFILE_COLUMNS}, (SELECT string_agg(provider, ',') FROM identities WHERE user_id = $1) AS providers FROM profiles WHERE user_id = $1`,
+});
+const NEWEST = statement<UserRow, [number, number]>({
+  sqlite: `SELECT ${USER_COLUMNS} FROM users WHERE deleted_at IS NULL AND id < +? ORDER BY id DESC LIMIT +?`,
+  pg: `SELECT ${USER_COLUMNS} FROM users WHERE deleted_at IS NULL AND id < $1 ORDER BY id DESC LIMIT $2`,
+});
+
 /** Reads and edits profiles. */
 export class ProfileService {
-  // Profiles are read on every page of the app: raw prepared statements, rows mapped by hand
-  // (drizzle's mapping cost more than the query), and the user and the profile read by their
-  // primary keys in two statements — measured faster in SQLite than the same read as one join.
-  // They run on the reader: a unit of work never reads a profile through them.
-  readonly #user: Statement<UserRow, [number]>;
-  readonly #userByName: Statement<UserRow, [string]>;
-  readonly #profile: Statement<ProfileRow, [number]>;
-  readonly #ownProfile: Statement<ProfileRow, [number]>;
-  readonly #newest: Statement<UserRow, [number, number]>;
+  constructor(private readonly deps: { reader: Store; writer: Writer; clock: Clock; users: UserService; media: MediaStore }) {}
 
-  constructor(private readonly deps: { reader: Connection; writer: Writer; snapshot: ReadSnapshot; clock: Clock; users: UserService; media: MediaStore }) {
-    const { sqlite } = deps.reader;
-    this.#user = sqlite.prepare<UserRow, [number]>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`);
-    this.#userByName = sqlite.prepare<UserRow, [string]>(`SELECT ${USER_COLUMNS} FROM users WHERE lower(username) = ?`);
-    this.#profile = sqlite.prepare<ProfileRow, [number]>(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE user_id = ?1`);
-    this.#ownProfile = sqlite.prepare<ProfileRow, [number]>(`SELECT ${PROFILE_COLUMNS}, ${PROVIDERS} FROM profiles WHERE user_id = ?1`);
-    this.#newest = sqlite.prepare<UserRow, [number, number]>(`SELECT ${USER_COLUMNS} FROM users WHERE deleted_at IS NULL AND id < +? ORDER BY id DESC LIMIT +?`);
-  }
-
-  #record(user: UserRow | null, own: boolean): ProfileRecord | null {
+  async #record(user: UserRow | undefined, own: boolean): Promise<ProfileRecord | null> {
     // Callers entered the snapshot before reading the user.
-    const profile = user && (own ? this.#ownProfile : this.#profile).get(user.id);
+    const profile = user && (await this.deps.reader.one(own ? OWN_PROFILE : PROFILE, user.id));
     return user && profile ? recordOf(user, profile) : null;
   }
 
   /** Every account, newest first (deleted ones left out), in pages of at most 100: for admins. */
-  newest(options: { limit?: number; cursor?: string }): Page<ProfileRecord> {
+  async newest(options: { limit?: number; cursor?: string }): Promise<Page<ProfileRecord>> {
     const limit = Math.min(100, Math.max(1, options.limit ?? 100));
     const before = idCursor(options.cursor) ?? Number.MAX_SAFE_INTEGER;
-    this.deps.snapshot.enter();
-    return toPage(this.#newest.all(before, limit + 1), limit, (user) => this.#record(user, true)!, (last) => last.id);
+    this.deps.reader.enter();
+    const rows = await this.deps.reader.many(NEWEST, before, limit + 1);
+    const records = await Promise.all(rows.map(async (user) => (await this.#record(user, true))!));
+    return toPage(records, limit, (record) => record, (last) => last.id);
   }
 
   /**
    * The caller's own profile, from the users row their request was authenticated with (read
    * moments ago in the same snapshot) and their profile row: one read.
    */
-  own(user: UserRow): ProfileRecord {
-    this.deps.snapshot.enter();
-    const record = this.#record(user, true);
+  async own(user: UserRow): Promise<ProfileRecord> {
+    this.deps.reader.enter();
+    const record = await this.#record(user, true);
     if (!record) throw noSuchUser();
     return record;
   }
 
   /** A user's profile by id (disabled or not: the owner and admins see it); `user_not_found` otherwise. */
-  byId(userId: number): ProfileRecord {
-    this.deps.snapshot.enter();
-    const record = this.#record(this.#user.get(userId), true);
+  async byId(userId: number): Promise<ProfileRecord> {
+    this.deps.reader.enter();
+    const record = await this.#record(await this.deps.reader.one(USER_BY_ID, userId), true);
     if (!record) throw noSuchUser();
     return record;
   }
 
   /** The profile of `username` (ignoring case) as others may see it: disabled accounts are not shown. */
-  visibleByUsername(username: string): ProfileRecord {
-    this.deps.snapshot.enter();
-    const user = this.#userByName.get(username.toLowerCase());
-    const record = user && !user.disabled ? this.#record(user, false) : null;
+  async visibleByUsername(username: string): Promise<ProfileRecord> {
+    this.deps.reader.enter();
+    const user = await this.deps.reader.one(USER_BY_NAME, username.toLowerCase());
+    const record = user && Number(user.disabled) === 0 ? await this.#record(user, false) : null;
     if (!record) throw new AppError("not_found", "user_not_found", `No user "${username}"`);
     return record;
   }
@@ -246,11 +247,11 @@ export class ProfileService {
       return url;
     });
     try {
-      const replaced = await this.deps.writer.run((tx) => {
-        const current = tx.select().from(profiles).where(eq(profiles.userId, userId)).get();
+      const replaced = await this.deps.writer.run(async (tx) => {
+        const current = first(await tx.db.select().from(profiles).where(eq(profiles.userId, userId)));
         if (!current) throw noSuchUser();
         if (userChanges.username !== undefined) {
-          const holder = this.deps.users.findByUsername(userChanges.username, tx);
+          const holder = await this.deps.users.findByUsername(userChanges.username, tx);
           if (holder && holder.id !== userId) throw new AppError("conflict", "username_taken", `The username "${userChanges.username}" is taken`);
         }
         if (linkChanges) {
@@ -262,11 +263,11 @@ export class ProfileService {
           changes.links = links;
         }
         const now = this.deps.clock.now();
-        tx.update(profiles).set({ ...changes, updatedAt: now }).where(eq(profiles.userId, userId)).run();
-        if (Object.keys(userChanges).length > 0) tx.update(users).set({ ...userChanges, updatedAt: now }).where(eq(users.id, userId)).run();
+        await tx.db.update(profiles).set({ ...changes, updatedAt: now }).where(eq(profiles.userId, userId));
+        if (Object.keys(userChanges).length > 0) await tx.db.update(users).set({ ...userChanges, updatedAt: now }).where(eq(users.id, userId));
         return [changes.avatarUrl !== undefined ? current.avatarUrl : null, changes.bannerUrl !== undefined ? current.bannerUrl : null];
       });
-      const record = this.byId(userId);
+      const record = await this.byId(userId);
       for (const url of replaced) if (url !== record.avatarUrl && url !== record.bannerUrl) this.deps.media.remove(url);
       return record;
     } catch (error) {

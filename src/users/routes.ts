@@ -57,15 +57,15 @@ export function profileRoutes({ profiles, referrals, follows, accounts, users, g
   const updateDoc = `Partial update: only the fields sent change. JSON, or multipart/form-data as the original web client sends it (text fields, and \`avatar\` / \`banner\` image files: PNG, JPEG, WebP or GIF, stored and served under /media/). Unknown fields, non-http(s) URLs, a bio over ${MAX_BIO_LENGTH} characters, an unknown time zone or link key, an image that is none of those: 400, and nothing changes. \`username\` renames (409 \`username_taken\`).`;
   const edit = async (userId: number, body: Parameters<typeof profileChanges>[0]) => fullProfileAnswer(await profiles.update(userId, await profileChanges(body)));
   const followList = (side: "followers" | "following") =>
-    ({ params, query, viewer, request, set }: { params: { username: string }; query: { limit?: number; cursor?: string }; viewer: { id: number } | null; request: Request; set: { headers: Record<string, string | number> } }) => {
-      const page = follows.list(side, params.username, viewer?.id ?? null, query);
+    async ({ params, query, viewer, request, set }: { params: { username: string }; query: { limit?: number; cursor?: string }; viewer: { id: number } | null; request: Request; set: { headers: Record<string, string | number> } }) => {
+      const page = await follows.list(side, params.username, viewer?.id ?? null, query);
       const link = nextLink(request, publicUrl, page, query.limit);
       if (link) set.headers.link = link;
       return page.items.map(followListItemAnswer);
     };
   return new Elysia({ prefix: "/api/profiles" })
     .use(guard)
-    .get("/user/", ({ caller }) => fullProfileAnswer(profiles.own(caller.row)), {
+    .get("/user/", async ({ caller }) => fullProfileAnswer(await profiles.own(caller.row)), {
       auth: true,
       response: { 200: FullProfile, 401: Problem, 403: Problem },
       detail: { tags, summary: "The caller's own profile" },
@@ -104,9 +104,9 @@ export function profileRoutes({ profiles, referrals, follows, accounts, users, g
         description: `The caller and the code's owner each get ${REFERRAL_XP} XP, once per user; the owner at most ${referralDailyCap} times in 24 hours (\`referrer_rewarded\` says whether they were). 400 \`own_referral_code\`, 404 \`referral_code_not_found\`, 409 \`referral_already_redeemed\`.`,
       },
     })
-    .get("/users/:username/", ({ params, viewer }) => {
-      const record = profiles.visibleByUsername(params.username);
-      return userProfileAnswer(record, follows.follows(viewer?.id ?? null, record.id));
+    .get("/users/:username/", async ({ params, viewer }) => {
+      const record = await profiles.visibleByUsername(params.username);
+      return userProfileAnswer(record, await follows.follows(viewer?.id ?? null, record.id));
     }, {
       viewer: true,
       params: UsernameParams,
@@ -133,8 +133,8 @@ export function profileRoutes({ profiles, referrals, follows, accounts, users, g
       response: { 200: Type.Array(FollowListItem), 400: Problem, 401: Problem, 403: Problem, 404: Problem },
       detail: { tags, summary: "Whom a user follows, newest first", description: "A plain array of at most `limit` (default and max 100); the next page's URL is in the `Link` header (rel=\"next\")." },
     })
-    .get("/admin/users/", ({ query, request, set }) => {
-      const page = profiles.newest(query);
+    .get("/admin/users/", async ({ query, request, set }) => {
+      const page = await profiles.newest(query);
       const link = nextLink(request, publicUrl, page, query.limit);
       if (link) set.headers.link = link;
       return page.items.map(fullProfileAnswer);
@@ -145,7 +145,7 @@ export function profileRoutes({ profiles, referrals, follows, accounts, users, g
       detail: { tags, summary: "Every account, newest first (admins)", description: "A plain array of at most `limit` (default and max 100); the next page's URL is in the `Link` header." },
     })
     .post("/admin/users/:username/toggle-block/", async ({ caller, params }) => {
-      const user = users.requireByUsername(params.username);
+      const user = await users.requireByUsername(params.username);
       if (user.id === caller.id) throw new AppError("validation", "cannot_block_self", "You cannot block yourself");
       await users.setDisabled(user.id, !user.disabled);
       return { message: user.disabled ? `${user.username} is unblocked.` : `${user.username} is blocked.`, is_active: user.disabled };
@@ -155,7 +155,7 @@ export function profileRoutes({ profiles, referrals, follows, accounts, users, g
       response: { 200: BlockToggled, 400: Problem, 401: Problem, 403: Problem, 404: Problem },
       detail: { tags, summary: "Block or unblock an account (admins)", description: "Blocking signs the account out everywhere and refuses it until unblocked (as `coc disable-user`). Yourself: 400 `cannot_block_self`." },
     })
-    .get("/:username/", ({ params }) => publicProfileAnswer(profiles.visibleByUsername(params.username)), {
+    .get("/:username/", async ({ params }) => publicProfileAnswer(await profiles.visibleByUsername(params.username)), {
       params: UsernameParams,
       response: { 200: PublicProfile, 404: Problem },
       detail: { tags, summary: "A user's public profile", description: "No email, no providers. 404 `user_not_found`." },

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, isNull, or, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import type { Connection, Db, ReadSnapshot, Tx } from "../db/client.ts";
+import { first, type Store, type Tx } from "../db/store.ts";
 import type { Writer } from "../db/writer.ts";
 import { identities, profiles, refreshTokens, users } from "../db/schema.ts";
 import { AppError, type FieldError } from "../errors.ts";
@@ -53,14 +53,14 @@ export function generateReferralCode(): string {
  * The one way users come to exist (registration, OAuth, the CLI) and are found.
  */
 export class UserService {
-  constructor(private readonly deps: { reader: Connection; writer: Writer; snapshot: ReadSnapshot; clock: Clock }) {}
+  constructor(private readonly deps: { reader: Store; writer: Writer; clock: Clock }) {}
 
   /**
    * Checks a new account's username and email as `create` will: malformed (`validation_failed`),
    * taken ignoring case (`username_taken` / `email_taken`). Answers them trimmed. Writes nothing, so a
    * caller can refuse before doing expensive work (hashing a password).
    */
-  checkAvailable(input: { username: string; email?: string | null }, tx: Db | Tx = this.deps.reader.db): { username: string; email: string | null } {
+  async checkAvailable(input: { username: string; email?: string | null }, tx: Store = this.deps.reader): Promise<{ username: string; email: string | null }> {
     const problems: FieldError[] = [];
     const username = input.username.trim();
     const email = input.email?.trim() || null;
@@ -69,10 +69,10 @@ export class UserService {
     const emailIssue = email === null ? null : emailProblem(email);
     if (emailIssue) problems.push(emailIssue);
     if (problems.length > 0) throw new AppError("validation", "validation_failed", "The user is invalid", { errors: problems });
-    if (this.#usernameTaken(tx, username)) {
+    if (await this.#usernameTaken(tx, username)) {
       throw new AppError("conflict", "username_taken", `The username "${username}" is taken`);
     }
-    if (email !== null && this.#emailTaken(tx, email)) {
+    if (email !== null && (await this.#emailTaken(tx, email))) {
       throw new AppError("conflict", "email_taken", "An account with this email already exists");
     }
     return { username, email };
@@ -90,10 +90,10 @@ export class UserService {
    * ever exists without a profile. Usernames and emails are unique ignoring case
    * (`username_taken`, `email_taken`).
    */
-  createIn(t: Tx, input: NewUser): User {
-    const { username, email } = this.checkAvailable(input, t);
+  async createIn(t: Tx, input: NewUser): Promise<User> {
+    const { username, email } = await this.checkAvailable(input, t);
     const now = this.deps.clock.now();
-    const user = t
+    const [user] = await t.db
       .insert(users)
       .values({
         username,
@@ -105,45 +105,40 @@ export class UserService {
         createdAt: now,
         updatedAt: now,
       })
-      .returning()
-      .get();
-    t.insert(profiles)
-      .values({ userId: user.id, avatarUrl: input.avatarUrl ?? null, referralCode: this.#freshReferralCode(t), updatedAt: now })
-      .run();
-    if (input.identity) this.linkIdentity(t, user.id, input.identity);
-    return user;
+      .returning();
+    await t.db.insert(profiles).values({ userId: user!.id, avatarUrl: input.avatarUrl ?? null, referralCode: await this.#freshReferralCode(t), updatedAt: now });
+    if (input.identity) await this.linkIdentity(t, user!.id, input.identity);
+    return user!;
   }
 
   /** Notes how a user signed in last ("local" or a provider): the original web client shows it. */
-  markSignIn(tx: Tx, userId: number, provider: string): void {
-    tx.update(users).set({ lastSignInProvider: provider }).where(eq(users.id, userId)).run();
+  async markSignIn(tx: Tx, userId: number, provider: string): Promise<void> {
+    await tx.db.update(users).set({ lastSignInProvider: provider }).where(eq(users.id, userId));
   }
 
   /** Ties an OAuth identity to a user (inside the caller's transaction). */
-  linkIdentity(tx: Tx, userId: number, identity: NewIdentity): void {
+  async linkIdentity(tx: Tx, userId: number, identity: NewIdentity): Promise<void> {
     const now = this.deps.clock.now();
-    tx.insert(identities)
-      .values({ userId, ...identity, createdAt: now, lastLoginAt: now })
-      .run();
+    await tx.db.insert(identities).values({ userId, ...identity, createdAt: now, lastLoginAt: now });
   }
 
-  findById(id: number, tx: Db | Tx = this.deps.reader.db): User | undefined {
-    return tx.select().from(users).where(eq(users.id, id)).get();
+  async findById(id: number, tx: Store = this.deps.reader): Promise<User | undefined> {
+    return first(await tx.db.select().from(users).where(eq(users.id, id)));
   }
 
   /** By username, ignoring case. */
-  findByUsername(username: string, tx: Db | Tx = this.deps.reader.db): User | undefined {
-    return tx.select().from(users).where(sql`lower(${users.username}) = ${username.trim().toLowerCase()}`).get();
+  async findByUsername(username: string, tx: Store = this.deps.reader): Promise<User | undefined> {
+    return first(await tx.db.select().from(users).where(sql`lower(${users.username}) = ${username.trim().toLowerCase()}`));
   }
 
   /** By username or, when `login` holds an @, by email; both ignoring case. */
-  findByLogin(login: string, tx: Db | Tx = this.deps.reader.db): User | undefined {
+  findByLogin(login: string, tx: Store = this.deps.reader): Promise<User | undefined> {
     return login.includes("@") ? this.findByEmail(login, tx) : this.findByUsername(login, tx);
   }
 
   /** The user called `username` (ignoring case), or `user_not_found`. */
-  requireByUsername(username: string): User {
-    const user = this.findByUsername(username);
+  async requireByUsername(username: string): Promise<User> {
+    const user = await this.findByUsername(username);
     if (!user) throw new AppError("not_found", "user_not_found", `No user "${username}"`);
     return user;
   }
@@ -152,7 +147,7 @@ export class UserService {
    * Users for the admin: sorted by XP, streak, creation or name (ties by id), optionally filtered
    * by a text found in the username or email.
    */
-  list(options: { sort?: UserSort; limit?: number; search?: string } = {}): UserListing[] {
+  list(options: { sort?: UserSort; limit?: number; search?: string } = {}): Promise<UserListing[]> {
     const order = {
       xp: [desc(profiles.xp), asc(profiles.userId)],
       streak: [desc(profiles.currentStreak), desc(profiles.longestStreak), asc(users.id)],
@@ -161,6 +156,7 @@ export class UserService {
     }[options.sort ?? "created"];
     const search = options.search?.trim();
     const pattern = search ? `%${search.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%` : null;
+    this.deps.reader.enter();
     return this.deps.reader.db
       .select({ user: users, profile: profiles })
       .from(users)
@@ -172,14 +168,13 @@ export class UserService {
         ),
       )
       .orderBy(...order)
-      .limit(Math.max(1, Math.min(options.limit ?? 50, 100_000)))
-      .all();
+      .limit(Math.max(1, Math.min(options.limit ?? 50, 100_000)));
   }
 
   /** Makes a user an admin or a plain user; their next request sees the new role. */
   async setRole(userId: number, role: "user" | "admin"): Promise<void> {
-    await this.deps.writer.run((tx) => {
-      tx.update(users).set({ role, updatedAt: this.deps.clock.now() }).where(eq(users.id, userId)).run();
+    await this.deps.writer.run(async (tx) => {
+      await tx.db.update(users).set({ role, updatedAt: this.deps.clock.now() }).where(eq(users.id, userId));
     });
   }
 
@@ -188,43 +183,43 @@ export class UserService {
    * transaction; access tokens are refused on their next use and chat sockets are closed.
    */
   async setDisabled(userId: number, disabled: boolean): Promise<void> {
-    await this.deps.writer.run((tx) => {
+    await this.deps.writer.run(async (tx) => {
       const now = this.deps.clock.now();
-      tx.update(users).set({ disabled, updatedAt: now }).where(eq(users.id, userId)).run();
+      await tx.db.update(users).set({ disabled, updatedAt: now }).where(eq(users.id, userId));
       if (disabled) {
-        tx.update(refreshTokens).set({ revokedAt: now }).where(sql`${refreshTokens.userId} = ${userId} AND ${refreshTokens.revokedAt} IS NULL`).run();
+        await tx.db.update(refreshTokens).set({ revokedAt: now }).where(sql`${refreshTokens.userId} = ${userId} AND ${refreshTokens.revokedAt} IS NULL`);
       }
     });
   }
 
-  findByEmail(email: string, tx: Db | Tx = this.deps.reader.db): User | undefined {
-    return tx.select().from(users).where(sql`lower(${users.email}) = ${email.trim().toLowerCase()}`).get();
+  async findByEmail(email: string, tx: Store = this.deps.reader): Promise<User | undefined> {
+    return first(await tx.db.select().from(users).where(sql`lower(${users.email}) = ${email.trim().toLowerCase()}`));
   }
 
   /** A free username built from a provider login: "ada", then "ada-2", "ada-3" … */
-  freeUsername(tx: Tx, login: string): string {
+  async freeUsername(tx: Tx, login: string): Promise<string> {
     const base = usernameBase(login);
-    if (!this.#usernameTaken(tx, base)) return base;
+    if (!(await this.#usernameTaken(tx, base))) return base;
     for (let n = 2; n < 10_000; n++) {
       const suffix = `-${n}`;
       const candidate = `${base.slice(0, 30 - suffix.length)}${suffix}`;
-      if (!this.#usernameTaken(tx, candidate)) return candidate;
+      if (!(await this.#usernameTaken(tx, candidate))) return candidate;
     }
     return `${base.slice(0, 21)}-${crypto.randomUUID().slice(0, 8)}`;
   }
 
-  #usernameTaken(tx: Db | Tx, username: string): boolean {
-    return this.findByUsername(username, tx) !== undefined;
+  async #usernameTaken(tx: Store, username: string): Promise<boolean> {
+    return (await this.findByUsername(username, tx)) !== undefined;
   }
 
-  #emailTaken(tx: Db | Tx, email: string): boolean {
-    return this.findByEmail(email, tx) !== undefined;
+  async #emailTaken(tx: Store, email: string): Promise<boolean> {
+    return (await this.findByEmail(email, tx)) !== undefined;
   }
 
-  #freshReferralCode(tx: Tx): string {
+  async #freshReferralCode(tx: Tx): Promise<string> {
     for (;;) {
       const code = generateReferralCode();
-      const clash = tx.select({ userId: profiles.userId }).from(profiles).where(eq(profiles.referralCode, code)).get();
+      const clash = first(await tx.db.select({ userId: profiles.userId }).from(profiles).where(eq(profiles.referralCode, code)));
       if (!clash) return code;
     }
   }

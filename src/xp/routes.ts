@@ -12,13 +12,13 @@ const tags = ["xp"];
 export function xpRoutes({ xp, guard }: { xp: XpService; guard: AuthGuard }) {
   return new Elysia({ prefix: "/api/xp" })
     .use(guard)
-    .get("/history/", ({ caller, query }) => pageAnswer(xp.history(caller.id, query), historyItemAnswer), {
+    .get("/history/", async ({ caller, query }) => pageAnswer(await xp.history(caller.id, query), historyItemAnswer), {
       auth: true,
       query: PageQuery,
       response: { 200: HistoryPage, 400: Problem, 401: Problem, 403: Problem },
       detail: { tags, summary: "The caller's XP ledger, newest first", description: "Every change with the balance after it. Paginated with limit and cursor." },
     })
-    .get("/leaderboard/", ({ query }) => pageAnswer(xp.leaderboard(query), leaderboardItemAnswer), {
+    .get("/leaderboard/", async ({ query }) => pageAnswer(await xp.leaderboard(query), leaderboardItemAnswer), {
       query: PageQuery,
       response: { 200: LeaderboardPage, 400: Problem },
       detail: {

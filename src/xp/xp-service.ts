@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import type { Connection, ReadSnapshot, Tx } from "../db/client.ts";
+import { type Store, statement, type Tx } from "../db/store.ts";
 import type { Writer } from "../db/writer.ts";
 import type { Metrics } from "../metrics.ts";
 import { profiles, users, XP_SOURCES, type XpSource, xpLedger } from "../db/schema.ts";
@@ -57,65 +57,65 @@ export interface LeaderboardEntry {
  * of the ledger. `(source, reference)` makes changes exactly-once: purchases, webhooks and
  * check-ins pass a reference, and a retry finds the first entry instead of crediting again.
  */
-export class XpService {
-  // Prepared once: add() is on the hot path of every check-in and purchase. The statements units
-  // run are prepared on the write connection; reads of the same things, on the reader.
-  readonly #byReference;
-  readonly #balanceOf;
-  readonly #setBalance;
-  readonly #record;
-  readonly #read;
+/** The ledger's columns, in the order every statement here answers them. */
+const LEDGER_COLUMNS = "id, user_id, amount, source, reference, balance_after, actor, note, created_at";
 
+interface LedgerRow {
+  id: number;
+  user_id: number;
+  amount: number;
+  source: XpSource;
+  reference: string | null;
+  balance_after: number;
+  actor: string;
+  note: string | null;
+  /** Epoch milliseconds (a string from Postgres's int8). */
+  created_at: number | string;
+}
+
+function ledgerEntry(row: LedgerRow): LedgerEntry {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    amount: row.amount,
+    source: row.source,
+    reference: row.reference,
+    balanceAfter: row.balance_after,
+    actor: row.actor,
+    note: row.note,
+    createdAt: new Date(Number(row.created_at)),
+  };
+}
+
+// add() is on the hot path of every check-in and purchase: its statements are written by hand,
+// prepared once per connection.
+const BY_REFERENCE = statement<LedgerRow, [XpSource, string]>({
+  sqlite: `SELECT ${LEDGER_COLUMNS} FROM xp_ledger WHERE source = ? AND reference = ?`,
+  pg: `SELECT ${LEDGER_COLUMNS} FROM xp_ledger WHERE source = $1 AND reference = $2`,
+});
+/** In a unit: on Postgres the profile row is locked, so concurrent changes of one balance queue instead of failing. */
+const BALANCE_FOR_CHANGE = statement<{ xp: number }, [number]>({
+  sqlite: "SELECT xp FROM profiles WHERE user_id = ?",
+  pg: "SELECT xp FROM profiles WHERE user_id = $1 FOR UPDATE",
+});
+const BALANCE = statement<{ xp: number }, [number]>({
+  sqlite: "SELECT xp FROM profiles WHERE user_id = ?",
+  pg: "SELECT xp FROM profiles WHERE user_id = $1",
+});
+const SET_BALANCE = statement<never, [number, number, number]>({
+  sqlite: "UPDATE profiles SET xp = ?, updated_at = ? WHERE user_id = ?",
+  pg: "UPDATE profiles SET xp = $1, updated_at = $2 WHERE user_id = $3",
+});
+const RECORD = statement<LedgerRow, [number, number, XpSource, string | null, number, string, string | null, number]>({
+  sqlite: `INSERT INTO xp_ledger (user_id, amount, source, reference, balance_after, actor, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${LEDGER_COLUMNS}`,
+  pg: `INSERT INTO xp_ledger (user_id, amount, source, reference, balance_after, actor, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${LEDGER_COLUMNS}`,
+});
+
+export class XpService {
   readonly #history;
 
-  constructor(private readonly deps: { reader: Connection; writer: Writer; snapshot: ReadSnapshot; clock: Clock; metrics: Metrics }) {
-    const { reader, writer } = deps;
-    this.#history = userPages(
-      reader.sqlite,
-      "xp_ledger",
-      "id, user_id, amount, source, reference, balance_after, actor, note, created_at",
-      (row: { id: number; user_id: number; amount: number; source: XpSource; reference: string | null; balance_after: number; actor: string; note: string | null; created_at: number }): LedgerEntry => ({
-        id: row.id,
-        userId: row.user_id,
-        amount: row.amount,
-        source: row.source,
-        reference: row.reference,
-        balanceAfter: row.balance_after,
-        actor: row.actor,
-        note: row.note,
-        createdAt: new Date(row.created_at),
-      }),
-    );
-    const byReference = (db: Connection["db"]) =>
-      db
-        .select()
-        .from(xpLedger)
-        .where(and(eq(xpLedger.source, sql.placeholder("source")), eq(xpLedger.reference, sql.placeholder("reference"))))
-        .prepare();
-    const balanceOf = (db: Connection["db"]) => db.select({ xp: profiles.xp }).from(profiles).where(eq(profiles.userId, sql.placeholder("userId"))).prepare();
-    this.#byReference = byReference(writer.db);
-    this.#balanceOf = balanceOf(writer.db);
-    this.#read = { byReference: byReference(reader.db), balanceOf: balanceOf(reader.db) };
-    this.#setBalance = writer.db
-      .update(profiles)
-      // Placeholders in SET bypass the column's mapping: updatedAt is bound as epoch milliseconds.
-      .set({ xp: sql`${sql.placeholder("xp")}`, updatedAt: sql`${sql.placeholder("updatedAt")}` })
-      .where(eq(profiles.userId, sql.placeholder("userId")))
-      .prepare();
-    this.#record = writer.db
-      .insert(xpLedger)
-      .values({
-        userId: sql.placeholder("userId"),
-        amount: sql.placeholder("amount"),
-        source: sql.placeholder("source"),
-        reference: sql.placeholder("reference"),
-        balanceAfter: sql.placeholder("balanceAfter"),
-        actor: sql.placeholder("actor"),
-        note: sql.placeholder("note"),
-        createdAt: sql.placeholder("createdAt"),
-      })
-      .returning()
-      .prepare();
+  constructor(private readonly deps: { reader: Store; writer: Writer; clock: Clock; metrics: Metrics }) {
+    this.#history = userPages<LedgerRow, LedgerEntry>("xp_ledger", LEDGER_COLUMNS, ledgerEntry);
   }
 
   /**
@@ -136,72 +136,64 @@ export class XpService {
    * reference with a different user or amount is `reference_conflict`. A spend below zero is
    * `insufficient_xp` and writes nothing.
    */
-  addIn(_tx: Tx, change: XpChange): XpResult {
-    // The statements below were prepared on the write connection: `_tx` is the proof of a unit.
+  async addIn(tx: Tx, change: XpChange): Promise<XpResult> {
     validate(change);
     const reference = change.reference ?? null;
     if (reference !== null) {
-      const earlier = this.#byReference.get({ source: change.source, reference });
+      const earlier = await tx.one(BY_REFERENCE, change.source, reference);
       if (earlier) {
-        if (earlier.userId !== change.userId || earlier.amount !== change.amount) {
+        if (earlier.user_id !== change.userId || earlier.amount !== change.amount) {
           throw new AppError("conflict", "reference_conflict", `${change.source} ${reference} was already recorded with other values`);
         }
-        return { entry: earlier, applied: false, balance: balanceFrom(this.#balanceOf.get({ userId: change.userId })) };
+        return { entry: ledgerEntry(earlier), applied: false, balance: balanceFrom(await tx.one(BALANCE_FOR_CHANGE, change.userId)) };
       }
     }
-    const current = this.#balanceOf.get({ userId: change.userId });
+    const current = await tx.one(BALANCE_FOR_CHANGE, change.userId);
     if (!current) throw new AppError("not_found", "user_not_found", "No such user");
     const balance = current.xp + change.amount;
     if (balance < 0) {
       throw new AppError("conflict", "insufficient_xp", `Not enough XP: ${current.xp} available, ${-change.amount} needed`);
     }
-    const now = this.deps.clock.now();
-    this.#setBalance.run({ xp: balance, updatedAt: now.getTime(), userId: change.userId });
-    const entry = this.#record.get({
-      userId: change.userId,
-      amount: change.amount,
-      source: change.source,
-      reference,
-      balanceAfter: balance,
-      actor: change.actor ?? "system",
-      note: change.note ?? null,
-      createdAt: now,
-    })!;
-    return { entry, applied: true, balance };
+    const now = this.deps.clock.now().getTime();
+    await tx.run(SET_BALANCE, balance, now, change.userId);
+    const entry = await tx.one(RECORD, change.userId, change.amount, change.source, reference, balance, change.actor ?? "system", change.note ?? null, now);
+    return { entry: ledgerEntry(entry!), applied: true, balance };
   }
 
   /** The entry recorded for `(source, reference)` as a unit sees it (its own writes included). */
-  findEntryIn(_tx: Tx, source: XpSource, reference: string): LedgerEntry | undefined {
-    return this.#byReference.get({ source, reference });
+  async findEntryIn(tx: Tx, source: XpSource, reference: string): Promise<LedgerEntry | undefined> {
+    const row = await tx.one(BY_REFERENCE, source, reference);
+    return row && ledgerEntry(row);
   }
 
   /** The balance as a unit sees it (its own writes included). */
-  balanceIn(_tx: Tx, userId: number): number {
-    return balanceFrom(this.#balanceOf.get({ userId }));
+  async balanceIn(tx: Tx, userId: number): Promise<number> {
+    return balanceFrom(await tx.one(BALANCE_FOR_CHANGE, userId));
   }
 
   /** The entry recorded for `(source, reference)`, if any. */
-  findEntry(source: XpSource, reference: string): LedgerEntry | undefined {
-    this.deps.snapshot.enter();
-    return this.#read.byReference.get({ source, reference });
+  async findEntry(source: XpSource, reference: string): Promise<LedgerEntry | undefined> {
+    this.deps.reader.enter();
+    const row = await this.deps.reader.one(BY_REFERENCE, source, reference);
+    return row && ledgerEntry(row);
   }
 
-  balance(userId: number): number {
-    this.deps.snapshot.enter();
-    return balanceFrom(this.#read.balanceOf.get({ userId }));
+  async balance(userId: number): Promise<number> {
+    this.deps.reader.enter();
+    return balanceFrom(await this.deps.reader.one(BALANCE, userId));
   }
 
   /** A user's ledger, newest first, in pages. */
-  history(userId: number, options: { limit?: number; cursor?: string }): Page<LedgerEntry> {
-    this.deps.snapshot.enter();
-    return this.#history(userId, options);
+  history(userId: number, options: { limit?: number; cursor?: string }): Promise<Page<LedgerEntry>> {
+    this.deps.reader.enter();
+    return this.#history(this.deps.reader, userId, options);
   }
 
   /**
    * Users by XP, most first; ties go to the older account (lower id), so the order never
    * changes between pages. Disabled accounts are left out. `rank` is the position in that order.
    */
-  leaderboard(options: { limit?: number; cursor?: string }): Page<LeaderboardEntry> {
+  async leaderboard(options: { limit?: number; cursor?: string }): Promise<Page<LeaderboardEntry>> {
     const limit = pageLimit(options.limit);
     const after =
       options.cursor === undefined
@@ -210,8 +202,8 @@ export class XpService {
             const [xp, id, rank] = Array.isArray(value) ? value : [];
             return [xp, id, rank].every(Number.isSafeInteger) ? { xp: xp as number, id: id as number, rank: rank as number } : null;
           });
-    this.deps.snapshot.enter();
-    const rows = this.deps.reader.db
+    this.deps.reader.enter();
+    const rows = await this.deps.reader.db
       .select({ id: users.id, username: users.username, avatarUrl: profiles.avatarUrl, xp: profiles.xp })
       .from(profiles)
       .innerJoin(users, eq(users.id, profiles.userId))
@@ -224,8 +216,7 @@ export class XpService {
             ),
       )
       .orderBy(desc(profiles.xp), profiles.userId)
-      .limit(limit + 1)
-      .all();
+      .limit(limit + 1);
     const firstRank = (after?.rank ?? 0) + 1;
     const ranked = rows.map((row, i) => ({ ...row, rank: firstRank + i }));
     return toPage(

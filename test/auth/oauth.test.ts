@@ -75,7 +75,7 @@ describe.each(["github", "google", "discord"] as FakeKind[])("OAuth with %s", (k
     expect(first.body.user).toMatchObject({ username: "grace", xp: 0, level: 1 });
     expect(first.body.user.avatar_url).toBeTruthy();
     expect(first.body.user.email).toBeUndefined();
-    expect(s.ctx.services.auth.authenticate(first.body.access_token)).toMatchObject({ id: first.body.user.id, username: "grace" });
+    expect(await s.ctx.services.auth.authenticate(first.body.access_token)).toMatchObject({ id: first.body.user.id, username: "grace" });
     expect((await s.ctx.services.tokens.refresh(first.body.refresh_token)).accessToken).toBeTruthy();
     const stored = s.ctx.db.select().from(users).where(eq(users.id, first.body.user.id)).get()!;
     expect(stored.email).toBe("grace@example.com");

@@ -35,7 +35,7 @@ describe("POST /api/auth/register/", () => {
     expect(result.body.user).toMatchObject({ username: "Ada", xp: 0, level: 1, role: "user", bio: "", links: {} });
     expect(result.body.user.email).toBeUndefined();
     expect(result.body).toMatchObject({ token_type: "Bearer", expires_in: 900 });
-    expect(s.ctx.services.auth.authenticate(result.body.access_token).id).toBe(result.body.user.id);
+    expect((await s.ctx.services.auth.authenticate(result.body.access_token)).id).toBe(result.body.user.id);
     const profile = s.ctx.db.select().from(profiles).where(eq(profiles.userId, result.body.user.id)).get();
     expect(profile?.referralCode).toMatch(/^[0-9A-HJKMNP-TV-Z]{8}$/);
   });
@@ -240,7 +240,7 @@ describe("refresh tokens", () => {
     expect(rotated.status).toBe(200);
     expect(Object.keys(rotated.body).sort()).toEqual(["access_token", "expires_in", "refresh_token", "token_type", "user"]);
     expect(rotated.body.refresh_token).not.toBe(body.refresh_token);
-    expect(s.ctx.services.auth.authenticate(rotated.body.access_token).username).toBe("Ada");
+    expect((await s.ctx.services.auth.authenticate(rotated.body.access_token)).username).toBe("Ada");
     const next = await call(s.app, "POST", "/api/auth/refresh/", { json: { refresh_token: rotated.body.refresh_token } });
     expect(next.status).toBe(200);
   });

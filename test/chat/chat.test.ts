@@ -194,7 +194,7 @@ describe("messages", () => {
     const grace = await s.join("grace");
     await grace.next((f) => f.type === "user_count" && f.count === 2);
     s.ctx.db.update(users).set({ disabled: true }).where(eq(users.id, s.people.ada!.id)).run();
-    expect(s.ctx.services.chatHub.sweep()).toBe(1);
+    expect(await s.ctx.services.chatHub.sweep()).toBe(1);
     expect((await ada.closed).code).toBe(1008);
     expect((await grace.next((f) => f.type === "user_count")).count).toBe(1);
 

@@ -21,7 +21,7 @@ async function seed(database: string, count: number): Promise<{ id: number; toke
       }),
     );
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }
 

@@ -16,7 +16,7 @@ describe("GET /healthz", () => {
   test("answers 503 problem+json when the database is gone", async () => {
     const { ctx } = createTestContext();
     const app = createApp(ctx);
-    ctx.close();
+    await ctx.close();
     const result = await call(app, "GET", "/healthz");
     expect(result.status).toBe(503);
     expect(result.body).toMatchObject({ status: 503, code: "db_unavailable" });

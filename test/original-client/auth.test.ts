@@ -151,7 +151,7 @@ describe("deleting the account", () => {
     const row = s.ctx.sqlite.query("SELECT username, email, first_name, password_hash, disabled FROM users WHERE id = ?").get(ada.userId) as Record<string, unknown>;
     expect(row).toEqual({ username: `~deleted-${ada.userId}`, email: null, first_name: "", password_hash: null, disabled: 1 });
     expect(s.ctx.sqlite.query("SELECT count(*) AS n FROM xp_ledger WHERE user_id = ?").get(ada.userId)).toEqual({ n: 1 });
-    expect(s.ctx.services.chat.recent().at(-1)).toMatchObject({ message: "hello before leaving", username: "deleted-user" });
+    expect((await s.ctx.services.chat.recent()).at(-1)).toMatchObject({ message: "hello before leaving", username: "deleted-user" });
     // The name is free again.
     expect((await s.browser().call("POST", "/api/auth/register/", { username: "ada", email: "ada@example.com", password: "a new beginning" })).status).toBe(201);
   });
@@ -160,6 +160,6 @@ describe("deleting the account", () => {
     const s = await originalSetup();
     const ada = await s.signUp("ada");
     expect((await ada.call("DELETE", "/api/profiles/user/")).status).toBe(200);
-    expect(s.ctx.services.users.findByUsername("ada")).toBeUndefined();
+    expect(await s.ctx.services.users.findByUsername("ada")).toBeUndefined();
   });
 });

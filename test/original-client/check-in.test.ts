@@ -25,7 +25,7 @@ describe("the check-in page of the original web client", () => {
       expect(posted.data).toMatchObject({ streak_day: expected.streakDay, xp_earned: rewards[String(card) as keyof typeof rewards], streak_saved: expected.saved ?? false });
       expect(posted.data.check_in.cycle_day).toBe(card);
       expect(typeof posted.data.message).toBe("string");
-      expect(posted.data.total_xp).toBe(s.ctx.services.xp.balance(ada.userId));
+      expect(posted.data.total_xp).toBe(await s.ctx.services.xp.balance(ada.userId));
       const after = (await ada.call("GET", "/api/rewards/check-in/")).data;
       expect(after.checked_in_today).toBe(true);
       expect(after.today_checkin).toEqual(after.recent_checkins[0]);

@@ -164,7 +164,7 @@ describe("POST /api/payments/webhook/", () => {
     const result = await deliver(s, s.fake.webhook("payment.captured", paid.payment));
     expect(result.status).toBe(200);
     expect(result.body).toEqual({ status: "ok", handled: "fulfilled" });
-    expect(s.ctx.services.xp.balance(s.buyer.user.id)).toBe(200);
+    expect(await s.ctx.services.xp.balance(s.buyer.user.id)).toBe(200);
     // The frontend's late verify then credits nothing.
     expect((await verify(s, checkoutFields(paid))).body).toEqual({ status: "success", new_xp: 200, credited: false });
   });
@@ -253,7 +253,7 @@ describe("exactly once", () => {
     const credits = attempts.filter((a) => a.body.credited === true || a.body.handled === "fulfilled");
     expect(credits.length).toBe(1);
     expect(purchases(s)).toEqual([{ user_id: s.buyer.user.id, amount: 1000, reference: order_id }]);
-    expect(s.ctx.services.xp.balance(s.buyer.user.id)).toBe(1000);
+    expect(await s.ctx.services.xp.balance(s.buyer.user.id)).toBe(1000);
   });
 
   test("fulfil called directly twice, in either order of arrival, credits once", async () => {

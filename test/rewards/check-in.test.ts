@@ -62,7 +62,7 @@ describe("the daily check-in", () => {
     const again = await checkIn(s);
     expect(again.status).toBe(409);
     expect(again.body.code).toBe("already_checked_in");
-    expect(s.ctx.services.xp.balance(s.userId)).toBe(5);
+    expect(await s.ctx.services.xp.balance(s.userId)).toBe(5);
     s.clock.advance(60_000);
     expect((await checkIn(s)).body.streak_day).toBe(2);
   });
@@ -72,7 +72,7 @@ describe("the daily check-in", () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => checkIn(s)));
     expect(results.filter((r) => r.status === 201).length).toBe(1);
     expect(results.filter((r) => r.status === 409).length).toBe(19);
-    expect(s.ctx.services.xp.balance(s.userId)).toBe(5);
+    expect(await s.ctx.services.xp.balance(s.userId)).toBe(5);
     expect(s.ctx.sqlite.query("SELECT count(*) AS n FROM check_ins").get()).toEqual({ n: 1 });
   });
 
@@ -125,7 +125,7 @@ describe("streak freezes", () => {
     expect((await buyFreeze(s)).body).toEqual({ freezes: 2, total_xp: 400 });
     const capped = await buyFreeze(s);
     expect([capped.status, capped.body.code]).toEqual([409, "freeze_cap_reached"]);
-    expect(s.ctx.services.xp.balance(s.userId)).toBe(400);
+    expect(await s.ctx.services.xp.balance(s.userId)).toBe(400);
   });
 
   test("without enough XP: 409 insufficient_xp, no freeze", async () => {
@@ -134,7 +134,7 @@ describe("streak freezes", () => {
     const poor = await buyFreeze(s);
     expect([poor.status, poor.body.code]).toEqual([409, "insufficient_xp"]);
     expect((await status(s)).body.streak.freezes).toBe(0);
-    expect(s.ctx.services.xp.balance(s.userId)).toBe(49);
+    expect(await s.ctx.services.xp.balance(s.userId)).toBe(49);
   });
 
   test("five purchases at once with room for two: two succeed", async () => {
@@ -143,7 +143,7 @@ describe("streak freezes", () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => buyFreeze(s)));
     expect(results.filter((r) => r.status === 201).length).toBe(2);
     expect(results.filter((r) => r.body.code === "freeze_cap_reached").length).toBe(3);
-    expect(s.ctx.services.xp.balance(s.userId)).toBe(400);
+    expect(await s.ctx.services.xp.balance(s.userId)).toBe(400);
   });
 
   test("a retried purchase with the same Idempotency-Key buys once", async () => {

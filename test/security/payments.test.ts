@@ -36,7 +36,7 @@ describe("webhooks", () => {
       const answer = await s.deliver(s.razorpay.webhook(event, tamper(paid.payment)));
       expect([answer.status, answer.body.handled]).toEqual([200, handled]);
     }
-    expect(s.balance()).toBe(0);
+    expect(await s.balance()).toBe(0);
     expect(s.logs.some((line) => String(line.msg).includes("not credited"))).toBe(true);
   });
 
@@ -45,7 +45,7 @@ describe("webhooks", () => {
     const paid = s.razorpay.pay(await s.order());
     expect((await s.deliver(s.razorpay.webhook("payment.captured", paid.payment))).body.handled).toBe("fulfilled");
     expect((await s.deliver(s.razorpay.webhook("order.paid", paid.payment))).body.handled).toBe("already fulfilled");
-    expect(s.balance()).toBe(100);
+    expect(await s.balance()).toBe(100);
   });
 });
 

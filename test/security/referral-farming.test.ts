@@ -13,7 +13,7 @@ describe("registrations", () => {
     expect((await farm.register("third")).status).toBe(201);
     const refused = await farm.register("fourth");
     expect([refused.status, refused.body.code, refused.headers.get("retry-after")]).toEqual([429, "too_many_registrations", "3600"]);
-    expect(s.ctx.services.users.findByUsername("fourth")).toBeUndefined();
+    expect(await s.ctx.services.users.findByUsername("fourth")).toBeUndefined();
     // Someone else, elsewhere, is not affected; the farm may go on an hour later.
     expect((await s.from("203.0.113.7").register("neighbour")).status).toBe(201);
     s.clock.advance(3_600_000);
@@ -48,9 +48,9 @@ describe("referral rewards", () => {
       [200, 100, false],
       [200, 100, false],
     ]);
-    expect(s.ctx.services.xp.balance(referrer.body.user.id)).toBe(300);
+    expect(await s.ctx.services.xp.balance(referrer.body.user.id)).toBe(300);
     s.clock.advance(24 * 3_600_000 + 1);
     expect((await redeem("tomorrow", "198.51.100.99")).body.referrer_rewarded).toBe(true);
-    expect(s.ctx.services.xp.balance(referrer.body.user.id)).toBe(400);
+    expect(await s.ctx.services.xp.balance(referrer.body.user.id)).toBe(400);
   });
 });

@@ -79,6 +79,6 @@ if (import.meta.main) {
   // Wait for the go-ahead so both processes write at the same time.
   for await (const _ of console) break;
   const tally = await runMix(ctx.services.xp, Number(seed), Number(operations), ids!.split(",").map(Number));
-  ctx.close();
+  await ctx.close();
   process.stdout.write(`${JSON.stringify(tally)}\n`);
 }

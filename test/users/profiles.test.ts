@@ -180,8 +180,8 @@ describe("POST /api/profiles/user/redeem-referral/", () => {
     const result = await redeem(s, grace.tokens.accessToken, adaCode.toLowerCase());
     expect(result.status).toBe(200);
     expect(result.body).toEqual({ xp_awarded: 100, total_xp: 100, referrer: "Ada", referrer_rewarded: true, message: "Referral code redeemed: +100 XP", new_total_xp: 100 });
-    expect(s.ctx.services.xp.balance(grace.user.id)).toBe(100);
-    expect(s.ctx.services.xp.balance(s.userId)).toBe(100);
+    expect(await s.ctx.services.xp.balance(grace.user.id)).toBe(100);
+    expect(await s.ctx.services.xp.balance(s.userId)).toBe(100);
     const history = (await call(s.app, "GET", "/api/xp/history/", { token: s.token })).body.items;
     expect(history).toMatchObject([{ amount: 100, source: "referral", balance_after: 100 }]);
   });
@@ -192,7 +192,7 @@ describe("POST /api/profiles/user/redeem-referral/", () => {
     expect([own.status, own.body.code]).toEqual([400, "own_referral_code"]);
     const unknown = await redeem(s, s.token, "ZZZZZZZZ");
     expect([unknown.status, unknown.body.code]).toEqual([404, "referral_code_not_found"]);
-    expect(s.ctx.services.xp.balance(s.userId)).toBe(0);
+    expect(await s.ctx.services.xp.balance(s.userId)).toBe(0);
   });
 
   test("once per user: a second redeem, or redeeming back the code of one's own referee, is 409", async () => {
@@ -204,9 +204,9 @@ describe("POST /api/profiles/user/redeem-referral/", () => {
     expect([again.status, again.body.code]).toEqual([409, "referral_already_redeemed"]);
     const mutual = await redeem(s, s.token, graceCode);
     expect([mutual.status, mutual.body.code]).toEqual([409, "mutual_referral"]);
-    expect(s.ctx.services.xp.balance(s.userId)).toBe(100);
-    expect(s.ctx.services.xp.balance(grace.user.id)).toBe(100);
-    expect(s.ctx.services.xp.balance(third.user.id)).toBe(0);
+    expect(await s.ctx.services.xp.balance(s.userId)).toBe(100);
+    expect(await s.ctx.services.xp.balance(grace.user.id)).toBe(100);
+    expect(await s.ctx.services.xp.balance(third.user.id)).toBe(0);
   });
 
   test("ten redeems at once credit once", async () => {
@@ -214,7 +214,7 @@ describe("POST /api/profiles/user/redeem-referral/", () => {
     const results = await Promise.all(Array.from({ length: 10 }, () => redeem(s, grace.tokens.accessToken, adaCode)));
     expect(results.filter((r) => r.status === 200).length).toBe(1);
     expect(results.filter((r) => r.status === 409).length).toBe(9);
-    expect(s.ctx.services.xp.balance(grace.user.id)).toBe(100);
-    expect(s.ctx.services.xp.balance(s.userId)).toBe(100);
+    expect(await s.ctx.services.xp.balance(grace.user.id)).toBe(100);
+    expect(await s.ctx.services.xp.balance(s.userId)).toBe(100);
   });
 });

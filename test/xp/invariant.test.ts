@@ -56,7 +56,7 @@ describe("the XP invariant", () => {
           expect(row.balance_after).toBe(running);
           expect(running).toBeGreaterThanOrEqual(0);
         }
-        expect(ctx.services.xp.balance(userId)).toBe(running);
+        expect(await ctx.services.xp.balance(userId)).toBe(running);
       }
       // Both processes' writes are in the one ledger (SQLite serializes writers: the busy timeout
       // made each wait for the other's transactions instead of failing).
@@ -67,7 +67,7 @@ describe("the XP invariant", () => {
       ]);
       const duplicates = ctx.sqlite.query("SELECT source, reference, count(*) AS n FROM xp_ledger WHERE reference IS NOT NULL GROUP BY 1, 2 HAVING n > 1").all();
       expect(duplicates).toEqual([]);
-      ctx.close();
+      await ctx.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

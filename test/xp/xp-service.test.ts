@@ -20,7 +20,7 @@ describe("XpService.add", () => {
     expect(second.balance).toBe(15);
     expect(second.entry.balanceAfter).toBe(15);
     expect(second.entry.actor).toBe("system");
-    expect(s.xp.balance(s.userId)).toBe(15);
+    expect(await s.xp.balance(s.userId)).toBe(15);
     expect(second.entry.createdAt).toEqual(s.clock.now());
   });
 
@@ -41,7 +41,7 @@ describe("XpService.add", () => {
     const s = await setup();
     await s.xp.add({ userId: s.userId, amount: 100, source: "purchase", reference: "order_1" });
     await expect(s.xp.add({ userId: s.userId, amount: 500, source: "purchase", reference: "order_1" })).rejects.toThrow(expect.objectContaining({ code: "reference_conflict" }));
-    expect(s.xp.balance(s.userId)).toBe(100);
+    expect(await s.xp.balance(s.userId)).toBe(100);
   });
 
   test("a spend below zero fails with insufficient_xp and writes nothing", async () => {
@@ -50,7 +50,7 @@ describe("XpService.add", () => {
     await expect(s.xp.add({ userId: s.userId, amount: -50, source: "streak_freeze_purchase", reference: "f1" })).rejects.toThrow(
       expect.objectContaining({ kind: "conflict", code: "insufficient_xp" }),
     );
-    expect(s.xp.balance(s.userId)).toBe(40);
+    expect(await s.xp.balance(s.userId)).toBe(40);
     expect(s.ctx.sqlite.query("SELECT count(*) AS n FROM xp_ledger").get()).toEqual({ n: 1 });
     expect((await s.xp.add({ userId: s.userId, amount: -40, source: "admin_adjustment" })).balance).toBe(0);
   });
@@ -69,7 +69,7 @@ describe("XpService.add", () => {
   ])("refuses %s", async (_, change) => {
     const s = await setup();
     await expect(s.xp.add({ userId: s.userId, ...(change as { amount: number; source: "check_in" }) })).rejects.toThrow(expect.objectContaining({ code: "validation_failed" }));
-    expect(s.xp.balance(s.userId)).toBe(0);
+    expect(await s.xp.balance(s.userId)).toBe(0);
   });
 
   test("an unknown user is 404", async () => {
