@@ -14,7 +14,7 @@ import type { CliIO } from "./io.ts";
 export async function withContext<T>(io: CliIO, flags: ConfigFlags, work: (ctx: AppContext) => Promise<T> | T): Promise<T> {
   const config = loadConfig(io.env, flags, io.cwd);
   const log = createLogger({ level: config.logLevel, clock: systemClock, write: (line) => io.stderr(line) });
-  const ctx = createContext(config.jwtSecret ? config : { ...config, jwtSecret: crypto.randomUUID() + crypto.randomUUID() }, { log });
+  const ctx = await createContext(config.jwtSecret ? config : { ...config, jwtSecret: crypto.randomUUID() + crypto.randomUUID() }, { log });
   try {
     return await work(ctx);
   } finally {

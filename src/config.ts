@@ -39,8 +39,10 @@ export interface Config {
   host: string;
   /** Absolute path of the folder that holds the database file and generated secrets. */
   dataDir: string;
-  /** Absolute path of the SQLite file, or `:memory:`. */
+  /** Absolute path of the SQLite file, or `:memory:` (unused when `databaseUrl` is set). */
   database: string;
+  /** A PostgreSQL URL (COC_DATABASE_URL): the database of every instance, instead of the SQLite file. Never logged: it may hold a password. */
+  databaseUrl: string | null;
   /** Given by COC_JWT_SECRET, or null: then one is generated into the data dir (see secrets.ts). */
   jwtSecret: string | null;
   accessTtlSeconds: number;
@@ -330,6 +332,11 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
         ? databaseText
         : resolve(cwd, databaseText);
 
+  const databaseUrl = postgresUrl(value(env, "COC_DATABASE_URL"));
+  if (databaseUrl !== null && (flags.database !== undefined || value(env, "COC_DATABASE") !== undefined)) {
+    throw new ConfigError("COC_DATABASE_URL", "and COC_DATABASE (or --database) are both set: use the Postgres URL or the SQLite file, not both");
+  }
+
   const jwtSecret = value(env, "COC_JWT_SECRET") ?? null;
   if (jwtSecret !== null && jwtSecret.length < 32) {
     throw new ConfigError("COC_JWT_SECRET", "must be at least 32 characters (or leave it unset to generate one)");
@@ -367,6 +374,7 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
     host,
     dataDir,
     database,
+    databaseUrl,
     jwtSecret,
     accessTtlSeconds: parseDuration("COC_ACCESS_TTL", value(env, "COC_ACCESS_TTL") ?? "15m"),
     refreshTtlSeconds: parseDuration("COC_REFRESH_TTL", value(env, "COC_REFRESH_TTL") ?? "30d"),
@@ -401,6 +409,20 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
     redisUrl: redisUrl(value(env, "COC_REDIS_URL")),
     redisPrefix: redisPrefix(value(env, "COC_REDIS_PREFIX") ?? "coc:"),
   });
+}
+
+/** COC_DATABASE_URL: postgres:// or postgresql://, naming a host and a database. Never echoed back. */
+function postgresUrl(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError("COC_DATABASE_URL", "expected a URL such as postgres://coc:password@db.example.org:5432/coc");
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") throw new ConfigError("COC_DATABASE_URL", `expected a postgres:// URL, got a ${url.protocol} one`);
+  if (!url.hostname || url.pathname.length <= 1) throw new ConfigError("COC_DATABASE_URL", "must name a host and a database (postgres://user:password@host:5432/database)");
+  return text;
 }
 
 /** COC_REDIS_PREFIX: 1–64 letters, digits, ':', '_' or '-'. */

@@ -8,12 +8,14 @@ import { TokenService } from "./auth/token-service.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { type Db, openDatabase } from "./db/client.ts";
+import { migratePostgres, openPostgres } from "./db/postgres.ts";
+import { SqliteStore, type Store } from "./db/store.ts";
 import type { Writer } from "./db/writer.ts";
 import { Metrics } from "./metrics.ts";
 import { RedisThrottleStore } from "./throttle/redis-store.ts";
 import { LocalRelay, RedisRelay } from "./chat/relay.ts";
 import { MemoryThrottleStore, type ThrottleStore } from "./throttle/store.ts";
-import { RedisClient } from "bun";
+import { RedisClient, type SQL } from "bun";
 import { DatabaseHealth } from "./db/health.ts";
 import { migrate } from "./db/migrate.ts";
 import { ChatService } from "./chat/chat-service.ts";
@@ -64,9 +66,14 @@ export interface Services {
 /** Everything the server, the CLI and a test share: built once per process (or per test). */
 export interface AppContext {
   config: Config;
-  /** The write connection, through drizzle and raw: for migrations, backups and tests' fixtures. Services write through their writer. */
+  engine: "sqlite" | "postgres";
+  /** The write side, through drizzle and as a Store: admin commands and tests' fixtures. Services write through the writer. */
   db: Db;
-  sqlite: Database;
+  store: Store;
+  /** The SQLite write connection (backups, PRAGMAs), or null on Postgres. */
+  sqlite: Database | null;
+  /** The Postgres pool, or null on SQLite. */
+  postgres: SQL | null;
   /** Group commit: the one writer of the database (see Writer). */
   writer: Writer;
   /** What GET /metrics reports. */
@@ -101,25 +108,58 @@ export interface ContextOverrides {
   chat?: Partial<HubOptions>;
 }
 
-/**
- * Opens the database (migrating it in place unless told not to) and wires the shared services.
- * Holds no module-level state: two contexts in one process are fully independent.
- */
-export function createContext(config: Config, overrides: ContextOverrides = {}): AppContext {
-  const clock = overrides.clock ?? systemClock;
-  // The server's log: lines held back for up to 100 ms and written together (errors at once).
-  const log = overrides.log ?? createLogger({ level: config.logLevel, clock, bufferMs: 100 });
-  const jwtSecret = resolveJwtSecret(config.jwtSecret, config.dataDir);
+/** The database of a context, whichever the engine. */
+interface Engine {
+  engine: "sqlite" | "postgres";
+  reader: Store;
+  writer: Writer;
+  /** The write side's query builder and statements, for admin commands and tests' fixtures. */
+  db: Db;
+  store: Store;
+  sqlite: Database | null;
+  postgres: SQL | null;
+  close(): Promise<void>;
+}
+
+/** Opens the SQLite file, or Postgres when COC_DATABASE_URL is set; migrates it in place unless told not to. */
+async function openEngine(config: Config, log: Logger, migrating: boolean): Promise<Engine> {
+  if (config.databaseUrl) {
+    const pg = openPostgres(config.databaseUrl, log);
+    try {
+      if (migrating) {
+        const { applied } = await migratePostgres(pg.sql);
+        if (applied.length > 0) log.info("database migrated", { database: "postgres", applied });
+      }
+    } catch (error) {
+      await pg.close();
+      throw error;
+    }
+    return { engine: "postgres", reader: pg.reader, writer: pg.writer, db: pg.reader.db, store: pg.reader, sqlite: null, postgres: pg.sql, close: pg.close };
+  }
   const database = openDatabase(config.database);
   try {
-    if (overrides.migrate !== false) {
+    if (migrating) {
       const { applied } = migrate(database.sqlite);
       if (applied.length > 0) log.info("database migrated", { database: config.database, applied });
     }
   } catch (error) {
-    void database.close();
+    await database.close();
     throw error;
   }
+  const store = new SqliteStore(database.sqlite, database.writer.db, null);
+  return { engine: "sqlite", reader: database.reader, writer: database.writer, db: database.writer.db, store, sqlite: database.sqlite, postgres: null, close: database.close };
+}
+
+/**
+ * Opens the database (migrating it in place unless told not to) and wires the shared services.
+ * Holds no module-level state: two contexts in one process are fully independent.
+ */
+export async function createContext(config: Config, overrides: ContextOverrides = {}): Promise<AppContext> {
+  const clock = overrides.clock ?? systemClock;
+  // The server's log: lines held back for up to 100 ms and written together (errors at once).
+  const log = overrides.log ?? createLogger({ level: config.logLevel, clock, bufferMs: 100 });
+  const jwtSecret = resolveJwtSecret(config.jwtSecret, config.dataDir);
+  const database = await openEngine(config, log, overrides.migrate !== false);
   const { reader, writer } = database;
   const metrics = new Metrics();
   // Shared by every instance when COC_REDIS_URL is set; this process's own otherwise.
@@ -194,15 +234,18 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
       throttleStore: throttles,
       maxPending: overrides.maxPendingSignIns,
     }),
-    health: new DatabaseHealth(reader.sqlite),
+    health: new DatabaseHealth(reader),
     throttles,
   };
   const connections = new ConnectionRegistry();
   metrics.watch({ openSockets: () => connections.size, chatUsers: () => services.chatHub.userCount });
   return {
     config,
-    db: writer.db,
+    engine: database.engine,
+    db: database.db,
+    store: database.store,
     sqlite: database.sqlite,
+    postgres: database.postgres,
     writer,
     metrics,
     clock,

@@ -4,7 +4,7 @@ import { createApp } from "../src/app.ts";
 import { CLOSE_GOING_AWAY } from "../src/http/connections.ts";
 import { stopOnSignals } from "../src/server.ts";
 import { startTestServer } from "./support/http.ts";
-import { createTestContext } from "./support/test-context.ts";
+import { createTestContext, query } from "./support/test-context.ts";
 
 function deferred<T = void>() {
   let resolve!: (value: T) => void;
@@ -16,7 +16,7 @@ function deferred<T = void>() {
 
 /** A real server on a free port, with a slow route and a WebSocket route to shut down around. */
 async function startWithProbes() {
-  const { ctx, logs } = createTestContext();
+  const { ctx, logs } = await createTestContext();
   const entered = deferred();
   const release = deferred<string>();
   const app = createApp(ctx)
@@ -54,7 +54,7 @@ describe("graceful shutdown", () => {
 
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
     // Still open: the request in flight has not finished.
-    expect(ctx.sqlite.query("SELECT 1 AS one").get()).toEqual({ one: 1 });
+    expect(await query(ctx, "SELECT 1 AS one")).toEqual([{ one: 1 }]);
 
     release.resolve("finished");
     const response = await inFlight;
@@ -62,7 +62,7 @@ describe("graceful shutdown", () => {
     expect(await response.json()).toEqual({ answer: "finished" });
 
     await stopped;
-    expect(() => ctx.sqlite.query("SELECT 1").get()).toThrow();
+    expect(query(ctx, "SELECT 1")).rejects.toThrow();
     expect(logs.map((line) => line.msg)).toContain("stopped");
     // A second stop is the same stop.
     await running.stop();
@@ -78,7 +78,7 @@ describe("graceful shutdown", () => {
     await running.stop({ drainMs: 0 });
     expect(await inFlight).toBe("cut");
     expect(logs.some((line) => line.level === "warn" && String(line.msg).includes("still in flight"))).toBe(true);
-    expect(() => ctx.sqlite.query("SELECT 1").get()).toThrow();
+    expect(query(ctx, "SELECT 1")).rejects.toThrow();
   });
 });
 

@@ -14,6 +14,13 @@ export function backupCommand(program: Command, io: CliIO): void {
     .action(async (file: string, options: Record<string, unknown>) => {
       const target = resolve(io.cwd, file);
       await withContext(io, configFlags(options), (ctx) => {
+        if (!ctx.sqlite) {
+          throw new AppError(
+            "validation",
+            "use_pg_dump",
+            "The database is PostgreSQL (COC_DATABASE_URL): back it up with pg_dump, e.g. pg_dump --format=custom --file=coc.dump \"$COC_DATABASE_URL\"",
+          );
+        }
         if (ctx.config.database === ":memory:") throw new AppError("validation", "nothing_to_back_up", "The database is in memory");
         const bytes = backupDatabase(ctx.sqlite, target);
         ctx.log.info("database backed up", { file: target });

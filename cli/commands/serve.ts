@@ -22,7 +22,7 @@ export function serveCommand(program: Command, io: CliIO, running: () => void): 
         import("elysia/error"),
       ]);
       const config = loadConfig(io.env, configFlags(options), io.cwd);
-      const ctx = createContext(config);
+      const ctx = await createContext(config);
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
         server = await startServer(ctx, createApp(ctx), { port: config.port, host: config.host });

@@ -4,7 +4,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 
 import { dirname } from "node:path";
 import * as schema from "./schema.ts";
 import { SqliteStore } from "./store.ts";
-import { Writer } from "./writer.ts";
+import { SqliteWriter } from "./writer.ts";
 
 export type Db = BunSQLiteDatabase<typeof schema>;
 export type { Tx, Unit } from "./writer.ts";
@@ -17,8 +17,8 @@ export interface OpenDatabase {
    * the one connection. Its reads of one turn share a read transaction (see ReadSnapshot).
    */
   reader: SqliteStore;
-  /** The only way to write: units of work, group-committed (see Writer). */
-  writer: Writer;
+  /** The only way to write: units of work, group-committed (see SqliteWriter). */
+  writer: SqliteWriter;
   /** Commits what is queued, then closes; safe to call twice. */
   close(): Promise<void>;
 }
@@ -88,7 +88,7 @@ export function openDatabase(path: string): OpenDatabase {
   if (!inMemory) readSqlite.run("PRAGMA query_only = ON");
   const snapshot = new ReadSnapshot(readSqlite);
   const reader = new SqliteStore(readSqlite, queryBuilder(readSqlite), snapshot);
-  const writer = new Writer(sqlite, inMemory ? reader.db : queryBuilder(sqlite), { around: () => snapshot.end() });
+  const writer = new SqliteWriter(sqlite, inMemory ? reader.db : queryBuilder(sqlite), { around: () => snapshot.end() });
   let closing: Promise<void> | undefined;
   return {
     sqlite,

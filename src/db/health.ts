@@ -1,18 +1,16 @@
-import type { Database } from "bun:sqlite";
 import { AppError } from "../errors.ts";
+import { type Store, statement } from "./store.ts";
+
+const PING = statement<{ one: number }>({ sqlite: "SELECT 1 AS one", pg: "SELECT 1 AS one" });
 
 /** Whether the database answers: what /healthz reports. */
 export class DatabaseHealth {
-  readonly #ping;
-
-  constructor(sqlite: Database) {
-    this.#ping = sqlite.query("SELECT 1");
-  }
+  constructor(private readonly store: Store) {}
 
   /** Throws 503 `db_unavailable` when the database does not answer. */
-  check(): void {
+  async check(): Promise<void> {
     try {
-      this.#ping.get();
+      await this.store.one(PING);
     } catch {
       throw new AppError("unavailable", "db_unavailable", "The database does not answer");
     }

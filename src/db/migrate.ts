@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { sha256Hex } from "../hash.ts";
-import { migrationJournal, migrationSql } from "./migrations.gen.ts";
+import { postgresMigrations, sqliteMigrations } from "./migrations.gen.ts";
 
 /** One migration as drizzle-kit wrote it; `hash` is drizzle's (sha256 of the file). */
 export interface Migration {
@@ -20,10 +20,11 @@ export interface MigrationResult {
 /** The table and row format of drizzle's own migrator, so `drizzle-kit migrate` agrees with us. */
 const TABLE = "__drizzle_migrations";
 
-/** The migrations compiled into this program, oldest first. */
-export function embeddedMigrations(): Migration[] {
-  return migrationJournal.entries.map((entry) => {
-    const text = migrationSql[entry.tag];
+/** The migrations compiled into this program for `engine`, oldest first. */
+export function embeddedMigrations(engine: "sqlite" | "postgres" = "sqlite"): Migration[] {
+  const { journal, sql } = engine === "sqlite" ? sqliteMigrations : postgresMigrations;
+  return journal.entries.map((entry) => {
+    const text = sql[entry.tag];
     if (text === undefined) throw new Error(`migration ${entry.tag} is in the journal but not embedded`);
     return {
       tag: entry.tag,

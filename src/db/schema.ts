@@ -1,5 +1,16 @@
 import { sql } from "drizzle-orm";
-import { type AnySQLiteColumn, check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { type AnySQLiteColumn, check, customType, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * A moment, stored as epoch milliseconds in an integer column (an int8 on Postgres, whose values
+ * arrive as text: read with Number). The same column definitions serve queries on both engines;
+ * src/db/schema-pg.ts declares the Postgres tables for migrations.
+ */
+const epochMs = customType<{ data: Date; driverData: number | string }>({
+  dataType: () => "integer",
+  toDriver: (value) => value.getTime(),
+  fromDriver: (value) => new Date(Number(value)),
+});
 
 /**
  * Every person who can sign in. Usernames and emails are unique ignoring case (the indexes are on
@@ -25,9 +36,9 @@ export const users = sqliteTable(
      * Set when the account was deleted: the row stays, emptied of personal data and renamed, so
      * that the ledger and payment orders it owns are kept for accounting, detached from any person.
      */
-    deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+    deletedAt: epochMs("deleted_at"),
+    createdAt: epochMs("created_at").notNull(),
+    updatedAt: epochMs("updated_at").notNull(),
   },
   (table) => [
     uniqueIndex("users_username_lower_unique").on(sql`lower(${table.username})`),
@@ -62,11 +73,11 @@ export const profiles = sqliteTable(
     referralCode: text("referral_code").notNull(),
     /** Whose referral code this user redeemed (once per user). */
     referredByUserId: integer("referred_by_user_id").references((): AnySQLiteColumn => users.id, { onDelete: "set null" }),
-    referredAt: integer("referred_at", { mode: "timestamp_ms" }),
+    referredAt: epochMs("referred_at"),
     /** Kept with the follows they count, in the same transaction. */
     followersCount: integer("followers_count").notNull().default(0),
     followingCount: integer("following_count").notNull().default(0),
-    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: epochMs("updated_at").notNull(),
   },
   (table) => [
     uniqueIndex("profiles_referral_code_unique").on(table.referralCode),
@@ -86,7 +97,7 @@ export const follows = sqliteTable(
     followeeId: integer("followee_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    createdAt: epochMs("created_at").notNull(),
   },
   (table) => [
     primaryKey({ columns: [table.followerId, table.followeeId] }),
@@ -108,8 +119,8 @@ export const identities = sqliteTable(
     providerUserId: text("provider_user_id").notNull(),
     email: text("email"),
     emailVerified: integer("email_verified", { mode: "boolean" }).notNull().default(false),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-    lastLoginAt: integer("last_login_at", { mode: "timestamp_ms" }).notNull(),
+    createdAt: epochMs("created_at").notNull(),
+    lastLoginAt: epochMs("last_login_at").notNull(),
   },
   (table) => [
     uniqueIndex("identities_provider_user_unique").on(table.provider, table.providerUserId),
@@ -130,10 +141,10 @@ export const refreshTokens = sqliteTable(
       .references(() => users.id, { onDelete: "cascade" }),
     familyId: text("family_id").notNull(),
     tokenHash: text("token_hash").notNull(),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
-    usedAt: integer("used_at", { mode: "timestamp_ms" }),
-    revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+    createdAt: epochMs("created_at").notNull(),
+    expiresAt: epochMs("expires_at").notNull(),
+    usedAt: epochMs("used_at"),
+    revokedAt: epochMs("revoked_at"),
   },
   (table) => [
     uniqueIndex("refresh_tokens_hash_unique").on(table.tokenHash),
@@ -156,8 +167,8 @@ export const oauthStates = sqliteTable(
      * finish it. No foreign key: the row lives ten minutes, and finishing checks the user anyway.
      */
     linkUserId: integer("link_user_id"),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    createdAt: epochMs("created_at").notNull(),
+    expiresAt: epochMs("expires_at").notNull(),
   },
   (table) => [index("oauth_states_expires_idx").on(table.expiresAt)],
 );
@@ -183,7 +194,7 @@ export const xpLedger = sqliteTable(
     /** Who caused it: "user:<id>", "admin:<username>", "system" … */
     actor: text("actor").notNull(),
     note: text("note"),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    createdAt: epochMs("created_at").notNull(),
   },
   (table) => [
     uniqueIndex("xp_ledger_source_reference_unique").on(table.source, table.reference),
@@ -208,7 +219,7 @@ export const checkIns = sqliteTable(
     cycleDay: integer("cycle_day").notNull(),
     xpEarned: integer("xp_earned").notNull(),
     freezesUsed: integer("freezes_used").notNull().default(0),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    createdAt: epochMs("created_at").notNull(),
   },
   // One index serves both the rule (one check-in per local date) and every read by user (newest
   // date first): a second index would be one more page written by every check-in.
@@ -231,9 +242,9 @@ export const payments = sqliteTable(
     paymentId: text("payment_id"),
     receipt: text("receipt").notNull(),
     failureReason: text("failure_reason"),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
-    paidAt: integer("paid_at", { mode: "timestamp_ms" }),
+    createdAt: epochMs("created_at").notNull(),
+    updatedAt: epochMs("updated_at").notNull(),
+    paidAt: epochMs("paid_at"),
   },
   (table) => [
     uniqueIndex("payments_order_unique").on(table.orderId),
@@ -247,7 +258,7 @@ export const payments = sqliteTable(
 export const webhookEvents = sqliteTable("webhook_events", {
   eventId: text("event_id").primaryKey(),
   event: text("event").notNull(),
-  receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+  receivedAt: epochMs("received_at").notNull(),
 });
 
 /** The global chat room's messages, in order of id. */
@@ -259,7 +270,7 @@ export const chatMessages = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     message: text("message").notNull(),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    createdAt: epochMs("created_at").notNull(),
   },
   (table) => [index("chat_messages_user_idx").on(table.userId)],
 );

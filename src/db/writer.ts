@@ -38,8 +38,21 @@ function bucketOf(size: number): (typeof SIZE_BUCKETS)[number] {
   return SIZE_BUCKETS[Math.min(SIZE_BUCKETS.length - 1, Math.floor(Math.log2(size)))]!;
 }
 
+/** The one way to write, whichever the engine. */
+export interface Writer {
+  /** Runs `work` as one unit; settles once it is committed (durable) or failed. */
+  run<T>(work: Unit<T>): Promise<T>;
+  /** Commits what is queued now (SQLite; Postgres commits each unit as it runs). */
+  flush(): Promise<void>;
+  /** Calls `observer` after every commit with its size in units and its failures (metrics). */
+  observe(observer: (size: number, failedUnits: number, batchFailed: boolean) => void): void;
+  stats(): WriterStats;
+  /** Commits what is queued and refuses further units. */
+  close(): Promise<void>;
+}
+
 /**
- * The one writer of a database connection, with group commit. Every write of the product is a
+ * The one writer of a SQLite database connection, with group commit. Every write of the product is a
  * unit handed to `run`; the writer takes every unit queued at that moment (those that arrived in
  * the same turn of the event loop, and all that arrived while the previous batch was committing),
  * runs them in one `BEGIN IMMEDIATE` transaction, each inside its own SAVEPOINT — a unit that
@@ -50,7 +63,7 @@ function bucketOf(size: number): (typeof SIZE_BUCKETS)[number] {
  * Other processes on the same file (the CLI beside a running server) take the same write lock
  * through SQLite, waiting up to the busy timeout.
  */
-export class Writer {
+export class SqliteWriter implements Writer {
   #queue: Queued[] = [];
   #observers: ((size: number, failedUnits: number, batchFailed: boolean) => void)[] = [];
   #scheduled = false;

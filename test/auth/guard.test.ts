@@ -8,7 +8,7 @@ import { call, startTestServer } from "../support/http.ts";
 import { createTestContext, TEST_JWT_SECRET } from "../support/test-context.ts";
 
 async function setup() {
-  const test = createTestContext();
+  const test = await createTestContext();
   const app = createApp(test.ctx)
     .use(authGuard((token) => test.ctx.services.auth.authenticate(token)))
     .get("/test/me/", ({ caller }) => caller, { auth: true })
@@ -72,7 +72,7 @@ describe("the auth guard", () => {
 
   test("a disabled user's existing access token is refused on its next use", async () => {
     const s = await setup();
-    s.ctx.db.update(users).set({ disabled: true }).where(eq(users.id, s.session.user.id)).run();
+    await s.ctx.db.update(users).set({ disabled: true }).where(eq(users.id, s.session.user.id));
     const result = await call(s.app, "GET", "/test/me/", { token: s.token });
     expect(result.status).toBe(403);
     expect(result.body.code).toBe("account_disabled");
@@ -80,7 +80,7 @@ describe("the auth guard", () => {
 
   test("a token of a deleted user is refused", async () => {
     const s = await setup();
-    s.ctx.db.delete(users).where(eq(users.id, s.session.user.id)).run();
+    await s.ctx.db.delete(users).where(eq(users.id, s.session.user.id));
     expect((await call(s.app, "GET", "/test/me/", { token: s.token })).body.code).toBe("invalid_token");
   });
 
@@ -90,12 +90,12 @@ describe("the auth guard", () => {
     expect(denied.status).toBe(403);
     expect(denied.body.code).toBe("admin_only");
 
-    s.ctx.db.update(users).set({ role: "admin" }).run();
+    await s.ctx.db.update(users).set({ role: "admin" });
     expect((await call(s.app, "GET", "/test/admin/", { token: s.token })).body).toEqual({ admin: "ada" });
 
     // A token minted while admin loses its power the moment the role is taken away.
     const adminToken = signJwt({ sub: String(s.session.user.id), role: "admin", iat: nowSeconds(s), exp: nowSeconds(s) + 600 }, TEST_JWT_SECRET);
-    s.ctx.db.update(users).set({ role: "user" }).run();
+    await s.ctx.db.update(users).set({ role: "user" });
     expect((await call(s.app, "GET", "/test/admin/", { token: adminToken })).status).toBe(403);
   });
 

@@ -1,3 +1,4 @@
+import { first as firstRow } from "../../src/db/store.ts";
 import { afterEach, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { createApp } from "../../src/app.ts";
@@ -22,7 +23,7 @@ async function setup(kinds: FakeKind[], env: Record<string, string> = {}) {
   const started = await Promise.all(kinds.map((kind) => FakeOAuthProvider.start(kind, providerClock)));
   fakes.push(...started);
   const fakeEnv = Object.assign({}, ...started.map((fake) => fake.env()));
-  const test = createTestContext({
+  const test = await createTestContext({
     clock,
     env: { COC_OAUTH_REDIRECT_URIS: `${FRONTEND},${OTHER_FRONTEND}`, ...fakeEnv, ...env },
     overrides: { providerTimeoutMs: 300 },
@@ -47,8 +48,8 @@ async function signIn(s: Setup, kind: FakeKind) {
   return call(s.app, "POST", `/api/auth/${kind}/callback/`, { json: { code, state } });
 }
 
-function userCount(s: Setup): number {
-  return s.ctx.db.select().from(users).all().length;
+async function userCount(s: Setup): Promise<number> {
+  return (await s.ctx.db.select().from(users)).length;
 }
 
 describe.each(["github", "google", "discord"] as FakeKind[])("OAuth with %s", (kind) => {
@@ -77,7 +78,7 @@ describe.each(["github", "google", "discord"] as FakeKind[])("OAuth with %s", (k
     expect(first.body.user.email).toBeUndefined();
     expect(await s.ctx.services.auth.authenticate(first.body.access_token)).toMatchObject({ id: first.body.user.id, username: "grace" });
     expect((await s.ctx.services.tokens.refresh(first.body.refresh_token)).accessToken).toBeTruthy();
-    const stored = s.ctx.db.select().from(users).where(eq(users.id, first.body.user.id)).get()!;
+    const stored = firstRow(await s.ctx.db.select().from(users).where(eq(users.id, first.body.user.id)))!;
     expect(stored.email).toBe("grace@example.com");
     expect(stored.emailVerified).toBe(true);
     expect(stored.passwordHash).toBeNull();
@@ -86,7 +87,7 @@ describe.each(["github", "google", "discord"] as FakeKind[])("OAuth with %s", (k
     expect(again.status).toBe(200);
     expect(again.body.created).toBe(false);
     expect(again.body.user.id).toBe(first.body.user.id);
-    expect(userCount(s)).toBe(1);
+    expect(await userCount(s)).toBe(1);
   });
 
   test("a state works once: replaying the callback is 400 invalid_state", async () => {
@@ -109,7 +110,7 @@ describe.each(["github", "google", "discord"] as FakeKind[])("OAuth with %s", (k
     expect(result.status).toBe(400);
     expect(result.body.code).toBe("invalid_state");
     expect(s.fakes[kind].hits.length).toBe(hitsBefore);
-    expect(userCount(s)).toBe(0);
+    expect(await userCount(s)).toBe(0);
   });
 
   test("a forged state is 400 invalid_state", async () => {
@@ -119,7 +120,7 @@ describe.each(["github", "google", "discord"] as FakeKind[])("OAuth with %s", (k
     const result = await call(s.app, "POST", `/api/auth/${kind}/callback/`, { json: { code, state: "forged-state-0123456789abcdef" } });
     expect(result.status).toBe(400);
     expect(result.body.code).toBe("invalid_state");
-    expect(userCount(s)).toBe(0);
+    expect(await userCount(s)).toBe(0);
   });
 
   test("the PKCE verifier is checked: a code paired with another sign-in's state is refused", async () => {
@@ -130,7 +131,7 @@ describe.each(["github", "google", "discord"] as FakeKind[])("OAuth with %s", (k
     const result = await call(s.app, "POST", `/api/auth/${kind}/callback/`, { json: { code, state: second.state } });
     expect(result.status).toBe(400);
     expect(result.body.code).toBe("invalid_code");
-    expect(userCount(s)).toBe(0);
+    expect(await userCount(s)).toBe(0);
   });
 
   test("a code the provider does not know is 400 invalid_code", async () => {
@@ -155,8 +156,8 @@ describe.each(["github", "google", "discord"] as FakeKind[])("OAuth with %s", (k
     expect(result.status).toBe(502);
     expect(result.body.code).toBe(code);
     expect(result.headers.get("content-type")).toBe("application/problem+json");
-    expect(userCount(s)).toBe(0);
-    expect(s.ctx.db.select().from(identities).all()).toEqual([]);
+    expect(await userCount(s)).toBe(0);
+    expect((await s.ctx.db.select().from(identities))).toEqual([]);
   });
 
   test("an unverified provider email never links to the account that has it", async () => {
@@ -167,9 +168,9 @@ describe.each(["github", "google", "discord"] as FakeKind[])("OAuth with %s", (k
     expect(result.status).toBe(200);
     expect(result.body.created).toBe(true);
     expect(result.body.user.id).not.toBe(owner.user.id);
-    const created = s.ctx.db.select().from(users).where(eq(users.id, result.body.user.id)).get()!;
+    const created = firstRow(await s.ctx.db.select().from(users).where(eq(users.id, result.body.user.id)))!;
     expect(created.email).toBeNull();
-    const links = s.ctx.db.select().from(identities).where(eq(identities.userId, owner.user.id)).all();
+    const links = (await s.ctx.db.select().from(identities).where(eq(identities.userId, owner.user.id)));
     expect(links).toEqual([]);
   });
 
@@ -183,12 +184,12 @@ describe.each(["github", "google", "discord"] as FakeKind[])("OAuth with %s", (k
     expect(result.body).toMatchObject({ created: false, linked: true });
     expect(result.body.user.id).toBe(owner.id);
     expect(result.body.user.username).toBe("ada");
-    const link = s.ctx.db.select().from(identities).where(eq(identities.userId, owner.id)).get()!;
+    const link = firstRow(await s.ctx.db.select().from(identities).where(eq(identities.userId, owner.id)))!;
     expect(link).toMatchObject({ provider: kind, providerUserId: "4242", emailVerified: true });
     const again = await signIn(s, kind);
     expect(again.body).toMatchObject({ created: false, linked: false });
     expect(again.body.user.id).toBe(owner.id);
-    expect(userCount(s)).toBe(1);
+    expect(await userCount(s)).toBe(1);
   });
 
   test("a password account holding the address is never joined: the provider's person gets an account of their own", async () => {
@@ -199,9 +200,9 @@ describe.each(["github", "google", "discord"] as FakeKind[])("OAuth with %s", (k
     expect(result.status).toBe(200);
     expect(result.body).toMatchObject({ created: true, linked: false });
     expect(result.body.user.id).not.toBe(squatter.user.id);
-    expect(s.ctx.db.select().from(identities).where(eq(identities.userId, squatter.user.id)).all()).toEqual([]);
+    expect((await s.ctx.db.select().from(identities).where(eq(identities.userId, squatter.user.id)))).toEqual([]);
     // The address stays with the identity only (another account holds it, unverified).
-    expect(s.ctx.db.select().from(users).where(eq(users.id, result.body.user.id)).get()!.email).toBeNull();
+    expect(firstRow(await s.ctx.db.select().from(users).where(eq(users.id, result.body.user.id)))!.email).toBeNull();
   });
 });
 
@@ -239,7 +240,7 @@ describe("OAuth, beyond one provider", () => {
   test("a disabled account cannot sign in with a provider", async () => {
     const s = await setup(["discord"]);
     const first = await signIn(s, "discord");
-    s.ctx.db.update(users).set({ disabled: true }).where(eq(users.id, first.body.user.id)).run();
+    await s.ctx.db.update(users).set({ disabled: true }).where(eq(users.id, first.body.user.id));
     const again = await signIn(s, "discord");
     expect(again.status).toBe(403);
     expect(again.body.code).toBe("account_disabled");
@@ -259,7 +260,7 @@ describe("OAuth, beyond one provider", () => {
     expect([ra.status, rb.status]).toEqual([200, 200]);
     expect(ra.body.user.id).toBe(rb.body.user.id);
     expect([ra.body.created, rb.body.created].sort()).toEqual([false, true]);
-    expect(userCount(s)).toBe(1);
+    expect(await userCount(s)).toBe(1);
   });
 
   test("redirect_uri must be on the allow-list; the first allowed one is the default", async () => {
@@ -320,7 +321,7 @@ describe("Google's ID token", () => {
     const result = await call(s.app, "POST", "/api/auth/google/callback/", { json: { code: approved.code, state: approved.state } });
     expect(result.status).toBe(502);
     expect(result.body.code).toBe("provider_error");
-    expect(userCount(s)).toBe(0);
+    expect(await userCount(s)).toBe(0);
   });
 
   test("discovery failing makes start 502, and a later start retries discovery", async () => {
@@ -339,7 +340,7 @@ describe("Google's ID token", () => {
     const approved = await s.fakes.google.approve(url);
     const stale = await call(s.app, "POST", "/api/auth/google/callback/", { json: { code: approved.code, state: approved.state } });
     expect(stale.status).toBe(502);
-    expect(userCount(s)).toBe(0);
+    expect(await userCount(s)).toBe(0);
 
     // Both clocks far from the real date, but agreeing: accepted (the server's clock is the one used).
     s.providerClock.set(s.clock.now());

@@ -1,17 +1,18 @@
+import { first as firstRow } from "../../src/db/store.ts";
 import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { createApp } from "../../src/app.ts";
 import { PasswordHasher } from "../../src/auth/password.ts";
 import { profiles, users } from "../../src/db/schema.ts";
 import { call, startTestServer } from "../support/http.ts";
-import { createTestContext } from "../support/test-context.ts";
+import { createTestContext, query } from "../support/test-context.ts";
 
-function setup(options: Parameters<typeof createTestContext>[0] = {}) {
-  const test = createTestContext(options);
+async function setup(options: Parameters<typeof createTestContext>[0] = {}) {
+  const test = await createTestContext(options);
   return { ...test, app: createApp(test.ctx) };
 }
 
-type Setup = ReturnType<typeof setup>;
+type Setup = Awaited<ReturnType<typeof setup>>;
 
 const ada = { username: "Ada", email: "ada@example.com", password: "correct horse battery" };
 
@@ -23,27 +24,27 @@ function login(s: Setup, loginName: string, password: string) {
   return call(s.app, "POST", "/api/auth/login/", { json: { login: loginName, password } });
 }
 
-function count(s: Setup): number {
-  return s.ctx.db.select().from(users).all().length;
+async function count(s: Setup): Promise<number> {
+  return (await s.ctx.db.select().from(users)).length;
 }
 
 describe("POST /api/auth/register/", () => {
   test("201: the public profile and a token pair; the profile row exists", async () => {
-    const s = setup();
+    const s = await setup();
     const result = await register(s);
     expect(result.status).toBe(201);
     expect(result.body.user).toMatchObject({ username: "Ada", xp: 0, level: 1, role: "user", bio: "", links: {} });
     expect(result.body.user.email).toBeUndefined();
     expect(result.body).toMatchObject({ token_type: "Bearer", expires_in: 900 });
     expect((await s.ctx.services.auth.authenticate(result.body.access_token)).id).toBe(result.body.user.id);
-    const profile = s.ctx.db.select().from(profiles).where(eq(profiles.userId, result.body.user.id)).get();
+    const profile = firstRow(await s.ctx.db.select().from(profiles).where(eq(profiles.userId, result.body.user.id)));
     expect(profile?.referralCode).toMatch(/^[0-9A-HJKMNP-TV-Z]{8}$/);
   });
 
   test("stores an argon2id hash, never the password", async () => {
-    const s = setup();
+    const s = await setup();
     await register(s);
-    const stored = s.ctx.db.select().from(users).get()!;
+    const stored = firstRow(await s.ctx.db.select().from(users))!;
     expect(stored.passwordHash).toStartWith("$argon2id$");
     expect(JSON.stringify(stored)).not.toContain(ada.password);
   });
@@ -62,24 +63,24 @@ describe("POST /api/auth/register/", () => {
     [{ username: "Ada", password: ada.password }, "/email"],
     [{ ...ada, role: "admin" }, "/role"],
   ])("%p → 400 validation_failed at %s, nothing created", async (body, path) => {
-    const s = setup();
+    const s = await setup();
     const result = await register(s, body);
     expect(result.status).toBe(400);
     expect(result.body.code).toBe("validation_failed");
     expect(result.body.errors.map((error: { path: string }) => error.path)).toContain(path);
-    expect(count(s)).toBe(0);
+    expect(await count(s)).toBe(0);
   });
 
   test.each(["user", "users", "ADMIN", "me", "providers", "GitHub", "google", "discord"])("reserved name %s → 400", async (username) => {
-    const s = setup();
+    const s = await setup();
     const result = await register(s, { ...ada, username });
     expect(result.status).toBe(400);
     expect(result.body.errors[0]).toMatchObject({ path: "/username" });
-    expect(count(s)).toBe(0);
+    expect(await count(s)).toBe(0);
   });
 
   test("usernames and emails are unique ignoring case: 409, nothing created", async () => {
-    const s = setup();
+    const s = await setup();
     await register(s);
     const sameName = await register(s, { ...ada, username: "aDA", email: "other@example.com" });
     expect(sameName.status).toBe(409);
@@ -87,25 +88,25 @@ describe("POST /api/auth/register/", () => {
     const sameEmail = await register(s, { ...ada, username: "ada2", email: "ADA@Example.COM" });
     expect(sameEmail.status).toBe(409);
     expect(sameEmail.body.code).toBe("email_taken");
-    expect(count(s)).toBe(1);
+    expect(await count(s)).toBe(1);
   });
 
   test("twenty registrations of one name at once: exactly one wins", async () => {
     // All from one address here: allow them, to see the uniqueness rule alone.
-    const s = setup({ env: { COC_REGISTRATIONS_PER_ADDRESS: "100/1h" } });
+    const s = await setup({ env: { COC_REGISTRATIONS_PER_ADDRESS: "100/1h" } });
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => register(s, { username: `race${i % 2 === 0 ? "R" : "r"}`, email: `r${i}@example.com`, password: "long enough" })),
     );
     expect(results.filter((r) => r.status === 201).length).toBe(1);
     expect(results.filter((r) => r.status === 409).length).toBe(19);
-    expect(count(s)).toBe(1);
-    expect(s.ctx.db.select().from(profiles).all().length).toBe(1);
+    expect(await count(s)).toBe(1);
+    expect((await s.ctx.db.select().from(profiles)).length).toBe(1);
   });
 });
 
 describe("POST /api/auth/login/", () => {
   test("by username or email, ignoring case", async () => {
-    const s = setup();
+    const s = await setup();
     const { body } = await register(s);
     for (const name of ["Ada", "ada", "ada@example.com", "ADA@EXAMPLE.COM", "  ada  "]) {
       const result = await login(s, name, ada.password);
@@ -116,7 +117,7 @@ describe("POST /api/auth/login/", () => {
   });
 
   test("an unknown login and a wrong password get the same 401, after the same work", async () => {
-    const s = setup();
+    const s = await setup();
     await register(s);
     const before = s.ctx.services.passwords.verifications;
     const wrong = await login(s, "ada", "wrong password");
@@ -134,7 +135,7 @@ describe("POST /api/auth/login/", () => {
   });
 
   test("an OAuth-only account (no password) answers like a wrong password", async () => {
-    const s = setup();
+    const s = await setup();
     s.ctx.services.users.create({ username: "oauthonly", email: "o@example.com" });
     const result = await login(s, "oauthonly", "anything at all");
     expect(result.status).toBe(401);
@@ -142,7 +143,7 @@ describe("POST /api/auth/login/", () => {
   });
 
   test("after 10 failures for one login: 429 with Retry-After, even with the right password, until the window passes", async () => {
-    const s = setup();
+    const s = await setup();
     await register(s);
     for (let i = 0; i < 10; i++) expect((await login(s, "ada", `wrong ${i}`)).status).toBe(401);
     const locked = await login(s, "ADA", ada.password);
@@ -156,7 +157,7 @@ describe("POST /api/auth/login/", () => {
   });
 
   test("a success clears the login's failures", async () => {
-    const s = setup();
+    const s = await setup();
     await register(s);
     for (let i = 0; i < 9; i++) await login(s, "ada", "wrong");
     expect((await login(s, "ada", ada.password)).status).toBe(200);
@@ -165,7 +166,7 @@ describe("POST /api/auth/login/", () => {
   });
 
   test("failures from one address across many logins are throttled too", async () => {
-    const s = setup({ overrides: { loginThrottles: { perAccountAndAddress: { limit: 10, windowMs: 60_000 }, perAccount: { limit: 50, windowMs: 60_000 }, perAddress: { limit: 3, windowMs: 60_000 }, slowedIntervalMs: 5_000 } } });
+    const s = await setup({ overrides: { loginThrottles: { perAccountAndAddress: { limit: 10, windowMs: 60_000 }, perAccount: { limit: 50, windowMs: 60_000 }, perAddress: { limit: 3, windowMs: 60_000 }, slowedIntervalMs: 5_000 } } });
     await register(s);
     for (const name of ["a1", "a2", "a3"]) expect((await login(s, name, "guess")).status).toBe(401);
     const blocked = await login(s, "ada", ada.password);
@@ -174,7 +175,7 @@ describe("POST /api/auth/login/", () => {
   });
 
   test("behind a trusted proxy, failures count per client, so one attacker cannot lock everyone out", async () => {
-    const s = setup({
+    const s = await setup({
       env: { COC_TRUSTED_PROXIES: "loopback" },
       overrides: { loginThrottles: { perAccountAndAddress: { limit: 10, windowMs: 60_000 }, perAccount: { limit: 50, windowMs: 60_000 }, perAddress: { limit: 3, windowMs: 60_000 }, slowedIntervalMs: 5_000 } },
     });
@@ -196,7 +197,7 @@ describe("POST /api/auth/login/", () => {
   });
 
   test("an attacker failing one login from one address does not lock its owner out elsewhere; many addresses together slow it down", async () => {
-    const s = setup({ env: { COC_TRUSTED_PROXIES: "loopback" } });
+    const s = await setup({ env: { COC_TRUSTED_PROXIES: "loopback" } });
     await register(s);
     const server = await startTestServer(s.ctx, s.app);
     try {
@@ -223,9 +224,9 @@ describe("POST /api/auth/login/", () => {
   });
 
   test("a disabled account is refused with 403", async () => {
-    const s = setup();
+    const s = await setup();
     await register(s);
-    s.ctx.db.update(users).set({ disabled: true }).run();
+    await s.ctx.db.update(users).set({ disabled: true });
     const result = await login(s, "ada", ada.password);
     expect(result.status).toBe(403);
     expect(result.body.code).toBe("account_disabled");
@@ -234,7 +235,7 @@ describe("POST /api/auth/login/", () => {
 
 describe("refresh tokens", () => {
   test("refresh rotates: a new pair, and the old refresh token stops working", async () => {
-    const s = setup();
+    const s = await setup();
     const { body } = await register(s);
     const rotated = await call(s.app, "POST", "/api/auth/refresh/", { json: { refresh_token: body.refresh_token } });
     expect(rotated.status).toBe(200);
@@ -246,7 +247,7 @@ describe("refresh tokens", () => {
   });
 
   test("a reused refresh token revokes its whole family, and only that family", async () => {
-    const s = setup();
+    const s = await setup();
     const first = (await register(s)).body;
     const otherDevice = (await login(s, "ada", ada.password)).body;
     const rotated = (await call(s.app, "POST", "/api/auth/refresh/", { json: { refresh_token: first.refresh_token } })).body;
@@ -261,7 +262,7 @@ describe("refresh tokens", () => {
   });
 
   test("the same refresh token presented twice at once: one rotation wins, the family is revoked", async () => {
-    const s = setup();
+    const s = await setup();
     const { body } = await register(s);
     const results = await Promise.all(
       Array.from({ length: 5 }, () => call(s.app, "POST", "/api/auth/refresh/", { json: { refresh_token: body.refresh_token } })),
@@ -274,7 +275,7 @@ describe("refresh tokens", () => {
   });
 
   test("refresh tokens expire after COC_REFRESH_TTL", async () => {
-    const s = setup({ env: { COC_REFRESH_TTL: "7d" } });
+    const s = await setup({ env: { COC_REFRESH_TTL: "7d" } });
     const { body } = await register(s);
     s.clock.advance(7 * 86_400_000);
     const result = await call(s.app, "POST", "/api/auth/refresh/", { json: { refresh_token: body.refresh_token } });
@@ -283,13 +284,13 @@ describe("refresh tokens", () => {
   });
 
   test("unknown and malformed refresh tokens: 401 / 400", async () => {
-    const s = setup();
+    const s = await setup();
     expect((await call(s.app, "POST", "/api/auth/refresh/", { json: { refresh_token: "made-up" } })).body.code).toBe("invalid_refresh_token");
     expect((await call(s.app, "POST", "/api/auth/refresh/", { json: {} })).status).toBe(400);
   });
 
   test("logout revokes the family (204); logging out again or with an unknown token is 204 too", async () => {
-    const s = setup();
+    const s = await setup();
     const { body } = await register(s);
     const rotated = (await call(s.app, "POST", "/api/auth/refresh/", { json: { refresh_token: body.refresh_token } })).body;
     const out = await call(s.app, "POST", "/api/auth/logout/", { json: { refresh_token: rotated.refresh_token } });
@@ -301,20 +302,20 @@ describe("refresh tokens", () => {
   });
 
   test("a disabled user's refresh is refused and the family revoked", async () => {
-    const s = setup();
+    const s = await setup();
     const { body } = await register(s);
-    s.ctx.db.update(users).set({ disabled: true }).run();
+    await s.ctx.db.update(users).set({ disabled: true });
     const refused = await call(s.app, "POST", "/api/auth/refresh/", { json: { refresh_token: body.refresh_token } });
     expect(refused.status).toBe(403);
     expect(refused.body.code).toBe("account_disabled");
-    s.ctx.db.update(users).set({ disabled: false }).run();
+    await s.ctx.db.update(users).set({ disabled: false });
     expect((await call(s.app, "POST", "/api/auth/refresh/", { json: { refresh_token: body.refresh_token } })).status).toBe(401);
   });
 
   test("only a hash of each refresh token is stored", async () => {
-    const s = setup();
+    const s = await setup();
     const { body } = await register(s);
-    const dump = JSON.stringify(s.ctx.sqlite.query("SELECT * FROM refresh_tokens").all());
+    const dump = JSON.stringify(await query(s.ctx, "SELECT * FROM refresh_tokens"));
     expect(dump).not.toContain(body.refresh_token);
     expect(dump).toContain(new Bun.CryptoHasher("sha256").update(body.refresh_token).digest("hex"));
   });
@@ -322,7 +323,7 @@ describe("refresh tokens", () => {
 
 describe("secrets stay out of logs and answers", () => {
   test("passwords and tokens never reach a log line", async () => {
-    const s = setup();
+    const s = await setup();
     const { body } = await register(s);
     await login(s, "ada", "wrong-password-xyz");
     await call(s.app, "POST", "/api/auth/refresh/", { json: { refresh_token: body.refresh_token } });

@@ -39,17 +39,18 @@ export async function xpBench(operations = 5000): Promise<{ figures: RateFigure[
     createContext(loadConfig({ COC_DATABASE: join(dir, name), COC_JWT_SECRET: "x".repeat(40), COC_LOG_LEVEL: "error" }));
   const users = 100;
   try {
-    const service = open("service.db");
+    const service = await open("service.db");
     const serviceIds = await Promise.all(Array.from({ length: users }, async (_, i) => (await service.services.users.create({ username: `bench${i}` })).id));
-    const raw = open("raw.db");
+    const raw = await open("raw.db");
+    const rawDb = raw.sqlite!;
     const rawIds = await Promise.all(Array.from({ length: users }, async (_, i) => (await raw.services.users.create({ username: `bench${i}` })).id));
 
-    const insert = raw.sqlite.prepare(
+    const insert = rawDb.prepare(
       "INSERT INTO xp_ledger (user_id, amount, source, reference, balance_after, actor, created_at) VALUES (?, ?, 'check_in', ?, ?, 'bench', ?)",
     );
-    const balance = raw.sqlite.prepare<{ xp: number }, [number]>("SELECT xp FROM profiles WHERE user_id = ?");
-    const update = raw.sqlite.prepare("UPDATE profiles SET xp = ?, updated_at = ? WHERE user_id = ?");
-    const rawAdd = raw.sqlite.transaction((userId: number, amount: number, reference: string) => {
+    const balance = rawDb.prepare<{ xp: number }, [number]>("SELECT xp FROM profiles WHERE user_id = ?");
+    const update = rawDb.prepare("UPDATE profiles SET xp = ?, updated_at = ? WHERE user_id = ?");
+    const rawAdd = rawDb.transaction((userId: number, amount: number, reference: string) => {
       const next = balance.get(userId)!.xp + amount;
       update.run(next, Date.now(), userId);
       insert.run(userId, amount, reference, next, Date.now());
@@ -67,8 +68,8 @@ export async function xpBench(operations = 5000): Promise<{ figures: RateFigure[
     const concurrent = await timeConcurrent(operations, 64, add("s64"));
     const after = service.writer.stats();
     const batches = after.batches - before.batches;
-    service.close();
-    raw.close();
+    await service.close();
+    await raw.close();
     return {
       figures: [
         { subject: "baseline: raw bun:sqlite transaction per change (select + update + insert, prepared)", operations, per_second: baseline },

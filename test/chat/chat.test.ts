@@ -5,7 +5,7 @@ import { createApp } from "../../src/app.ts";
 import { users } from "../../src/db/schema.ts";
 import type { HubOptions } from "../../src/chat/hub.ts";
 import { call, startTestServer } from "../support/http.ts";
-import { createTestContext } from "../support/test-context.ts";
+import { createTestContext, query, queryOne } from "../support/test-context.ts";
 import { WsClient } from "../support/ws.ts";
 
 const running: { stop(): Promise<void> }[] = [];
@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 async function setup(chat: Partial<HubOptions> = {}) {
-  const test = createTestContext({ overrides: { chat } });
+  const test = await createTestContext({ overrides: { chat } });
   const app = createApp(test.ctx);
   const server = await startTestServer(test.ctx, app);
   running.push(server);
@@ -114,7 +114,7 @@ describe("messages", () => {
       avatar_url: "https://img.example/ada.png",
       created_at: s.clock.now().toISOString(),
     });
-    expect(s.ctx.sqlite.query("SELECT message FROM chat_messages").all()).toEqual([{ message: "hello, room" }]);
+    expect(await query(s.ctx, "SELECT message FROM chat_messages")).toEqual([{ message: "hello, room" }]);
   });
 
   test("the original frontend's bare {message} is accepted", async () => {
@@ -151,7 +151,7 @@ describe("messages", () => {
     expect(good.message).toBe(`ok ${"y".repeat(995)}`);
     expect(grace.pending("error")).toEqual([]);
     expect(grace.frames.filter((f) => f.type === "error")).toEqual([]);
-    expect(s.ctx.sqlite.query("SELECT count(*) AS n FROM chat_messages").get()).toEqual({ n: 1 });
+    expect(await queryOne(s.ctx, "SELECT CAST(count(*) AS INTEGER) AS n FROM chat_messages")).toEqual({ n: 1 });
   });
 
   test("a message of exactly 1000 characters (emoji count as one) goes through", async () => {
@@ -193,15 +193,15 @@ describe("messages", () => {
     const ada = await s.join("ada");
     const grace = await s.join("grace");
     await grace.next((f) => f.type === "user_count" && f.count === 2);
-    s.ctx.db.update(users).set({ disabled: true }).where(eq(users.id, s.people.ada!.id)).run();
+    await s.ctx.db.update(users).set({ disabled: true }).where(eq(users.id, s.people.ada!.id));
     expect(await s.ctx.services.chatHub.sweep()).toBe(1);
     expect((await ada.closed).code).toBe(1008);
     expect((await grace.next((f) => f.type === "user_count")).count).toBe(1);
 
-    s.ctx.db.update(users).set({ disabled: true }).where(eq(users.id, s.people.grace!.id)).run();
+    await s.ctx.db.update(users).set({ disabled: true }).where(eq(users.id, s.people.grace!.id));
     grace.send({ message: "am I still here?" });
     expect((await grace.closed).code).toBe(1008);
-    expect(s.ctx.sqlite.query("SELECT count(*) AS n FROM chat_messages").get()).toEqual({ n: 0 });
+    expect(await queryOne(s.ctx, "SELECT CAST(count(*) AS INTEGER) AS n FROM chat_messages")).toEqual({ n: 0 });
   });
 });
 

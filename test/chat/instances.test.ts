@@ -8,7 +8,7 @@ import { FakeClock } from "../support/fake-clock.ts";
 import { call, startTestServer } from "../support/http.ts";
 import { freshPrefix, testRedisUrl } from "../support/services.ts";
 import { useTempDirs } from "../support/temp.ts";
-import { createTestContext } from "../support/test-context.ts";
+import { createTestContext, queryOne } from "../support/test-context.ts";
 import { WsClient } from "../support/ws.ts";
 
 const tempDir = useTempDirs("coc-instances-");
@@ -24,7 +24,7 @@ async function community(count: number) {
   const clock = new FakeClock();
   const instances = await Promise.all(
     Array.from({ length: count }, async () => {
-      const test = createTestContext({ env, clock });
+      const test = await createTestContext({ env, clock });
       const app = createApp(test.ctx);
       const server = await startTestServer(test.ctx, app);
       running.push(server);
@@ -58,7 +58,7 @@ describe("chat across instances (Redis)", () => {
       expect(got).toEqual(["m1", "m2", "m3", "m4", "m5"]);
     }
     // Stored once, through the instance that received it.
-    expect(c.instances[2]!.ctx.sqlite.query("SELECT count(*) AS n FROM chat_messages").get()).toEqual({ n: 5 });
+    expect(await queryOne(c.instances[2]!.ctx, "SELECT CAST(count(*) AS INTEGER) AS n FROM chat_messages")).toEqual({ n: 5 });
   });
 
   test("user_count counts the users of every instance, each user once", async () => {

@@ -12,7 +12,7 @@ const tempDir = useTempDirs("coc-durability-");
 /** Users with a signed-in session each, written through the services, and their access tokens. */
 async function seed(database: string, count: number): Promise<{ id: number; token: string }[]> {
   // The server will check tokens against the real clock.
-  const { ctx } = createTestContext({ env: { COC_DATABASE: database }, clock: new FakeClock(new Date()) });
+  const { ctx } = await createTestContext({ env: { COC_DATABASE: database }, clock: new FakeClock(new Date()) });
   try {
     return await Promise.all(
       Array.from({ length: count }, async (_, i) => {

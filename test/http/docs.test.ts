@@ -4,14 +4,14 @@ import { TAGS } from "../../src/http/docs.ts";
 import { call } from "../support/http.ts";
 import { createTestContext } from "../support/test-context.ts";
 
-function setup() {
-  const { ctx } = createTestContext();
+async function setup() {
+  const { ctx } = await createTestContext();
   return createApp(ctx);
 }
 
 describe("OpenAPI document at /swagger/json", () => {
   test("is OpenAPI 3 with bearer auth declared and a tag per area", async () => {
-    const { status, body } = await call(setup(), "GET", "/swagger/json");
+    const { status, body } = await call(await setup(), "GET", "/swagger/json");
     expect(status).toBe(200);
     expect(body.openapi).toMatch(/^3\./);
     expect(body.info.title).toBe("Code of Clans API");
@@ -20,7 +20,7 @@ describe("OpenAPI document at /swagger/json", () => {
   });
 
   test("describes every route the app serves, each with a tag and response schemas", async () => {
-    const app = setup();
+    const app = await setup();
     const { body } = await call(app, "GET", "/swagger/json");
     const served = app.routes
       .filter((route) => !(route.hooks?.detail as { hide?: boolean } | undefined)?.hide)
@@ -43,7 +43,7 @@ describe("OpenAPI document at /swagger/json", () => {
   });
 
   test("documents the chat WebSocket in the chat tag (OpenAPI has no WebSockets), with the live rate limit", async () => {
-    const { ctx } = createTestContext({ env: { COC_CHAT_BURST: "7", COC_CHAT_PER_SECOND: "3" } });
+    const { ctx } = await createTestContext({ env: { COC_CHAT_BURST: "7", COC_CHAT_PER_SECOND: "3" } });
     const { body } = await call(createApp(ctx), "GET", "/swagger/json");
     expect(body.paths["/ws/chat/"]).toBeUndefined();
     const chat = body.tags.find((tag: { name: string }) => tag.name === "chat").description as string;
@@ -53,13 +53,13 @@ describe("OpenAPI document at /swagger/json", () => {
   });
 
   test("documents /healthz", async () => {
-    const { body } = await call(setup(), "GET", "/swagger/json");
+    const { body } = await call(await setup(), "GET", "/swagger/json");
     expect(body.paths["/healthz"].get.tags).toEqual(["operations"]);
     expect(Object.keys(body.paths["/healthz"].get.responses)).toEqual(["200", "503", "4XX"]);
   });
 
   test("descriptions that name a configurable number quote the live configuration", async () => {
-    const { ctx } = createTestContext({ env: { COC_CHECKIN_REWARDS: "1,2,3", COC_STREAK_FREEZE_COST: "75", COC_STREAK_FREEZE_CAP: "4", COC_REFERRAL_DAILY_CAP: "6" } });
+    const { ctx } = await createTestContext({ env: { COC_CHECKIN_REWARDS: "1,2,3", COC_STREAK_FREEZE_COST: "75", COC_STREAK_FREEZE_CAP: "4", COC_REFERRAL_DAILY_CAP: "6" } });
     const { body } = await call(createApp(ctx), "GET", "/swagger/json");
     expect(body.paths["/api/rewards/check-in/"].post.description).toContain("1, 2, 3; day 4 starts again at 1");
     expect(body.paths["/api/rewards/streak-freezes/"].post.description).toContain("Costs 75 XP; at most 4 held at once");
@@ -69,7 +69,7 @@ describe("OpenAPI document at /swagger/json", () => {
 
 describe("Swagger UI at /swagger", () => {
   test("renders from this server alone: no external host anywhere on the page", async () => {
-    const app = setup();
+    const app = await setup();
     for (const path of ["/swagger", "/swagger/"]) {
       const page = await call(app, "GET", path);
       expect(page.status).toBe(200);
@@ -89,7 +89,7 @@ describe("Swagger UI at /swagger", () => {
   });
 
   test("serves Swagger UI's own bundle and stylesheet with their types", async () => {
-    const app = setup();
+    const app = await setup();
     const js = await call(app, "GET", "/swagger/assets/swagger-ui-bundle.js");
     expect(js.headers.get("content-type")).toContain("javascript");
     expect(js.text.length).toBeGreaterThan(500_000);

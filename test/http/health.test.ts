@@ -6,7 +6,7 @@ import { createTestContext } from "../support/test-context.ts";
 
 describe("GET /healthz", () => {
   test("answers ok with the database and the version", async () => {
-    const { ctx } = createTestContext();
+    const { ctx } = await createTestContext();
     const result = await call(createApp(ctx), "GET", "/healthz");
     expect(result.status).toBe(200);
     expect(result.body).toEqual({ status: "ok", db: "ok", version: VERSION });
@@ -14,7 +14,7 @@ describe("GET /healthz", () => {
   });
 
   test("answers 503 problem+json when the database is gone", async () => {
-    const { ctx } = createTestContext();
+    const { ctx } = await createTestContext();
     const app = createApp(ctx);
     await ctx.close();
     const result = await call(app, "GET", "/healthz");

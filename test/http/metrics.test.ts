@@ -14,7 +14,7 @@ afterEach(() => {
 async function setup(env: Record<string, string> = { COC_METRICS_TOKEN: TOKEN }) {
   const fake = new FakeRazorpay();
   fakes.push(fake);
-  const test = createTestContext({ env: { ...fake.env(true), ...env } });
+  const test = await createTestContext({ env: { ...fake.env(true), ...env } });
   const app = createApp(test.ctx);
   const ada = await test.ctx.services.auth.register({ username: "ada", email: "ada@example.com", password: "long enough" }, "192.0.2.1");
   return { ...test, app, fake, ada, token: ada.tokens.accessToken };

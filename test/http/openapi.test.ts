@@ -13,7 +13,7 @@ import { createTestContext } from "../support/test-context.ts";
 import recorded from "./fixtures/openapi-shape.json" with { type: "json" };
 
 async function document(env: Record<string, string> = {}) {
-  const { ctx } = createTestContext({ env });
+  const { ctx } = await createTestContext({ env });
   return (await call(createApp(ctx), "GET", "/swagger/json")).body as Record<string, any>;
 }
 

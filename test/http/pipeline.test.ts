@@ -6,8 +6,8 @@ import { writtenAs } from "../../src/http/json-text.ts";
 import { call, settled } from "../support/http.ts";
 import { createTestContext } from "../support/test-context.ts";
 
-function setup(env: Record<string, string> = {}) {
-  const test = createTestContext({ env });
+async function setup(env: Record<string, string> = {}) {
+  const test = await createTestContext({ env });
   const app = createApp(test.ctx)
     .post("/test/echo/", ({ body }) => ({ got: body }), {
       body: t.Object({ name: t.String({ minLength: 1 }), n: t.Integer({ minimum: 0 }) }, { additionalProperties: false }),
@@ -53,25 +53,25 @@ describe("every failure is problem+json", () => {
     ["PUT", "/test/items/7/", 405, "method_not_allowed"],
     ["GET", "/test/conflict/", 409, "already_checked_in"],
   ])("%s %s → %d %s", async (method, path, status, code) => {
-    const { app } = setup();
+    const { app } = await setup();
     expectProblem(await call(app, method, path), status, code);
   });
 
   test("a wrong method lists the methods that do answer in Allow", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const result = await call(app, "PATCH", "/test/items/7/");
     expect(result.headers.get("allow")).toBe("DELETE, GET");
     expect((await call(app, "POST", "/healthz")).headers.get("allow")).toBe("GET");
   });
 
   test("malformed JSON → 400 malformed_json", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const result = await call(app, "POST", "/test/echo/", { body: '{"name": "x",', headers: { "content-type": "application/json" } });
     expectProblem(result, 400, "malformed_json");
   });
 
   test("schema violations → 400 validation_failed with a pointer per field", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const result = await call(app, "POST", "/test/echo/", { json: { name: "", n: -1, extra: true } });
     expectProblem(result, 400, "validation_failed");
     const paths = (result.body.errors as { path: string; message: string }[]).map((error) => error.path);
@@ -81,18 +81,18 @@ describe("every failure is problem+json", () => {
   });
 
   test("a missing body on a route that needs one → 400 validation_failed", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     expectProblem(await call(app, "POST", "/test/echo/", { headers: { "content-type": "application/json" } }), 400, "validation_failed");
   });
 
   test("a body that is not JSON → 415", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const result = await call(app, "POST", "/test/echo/", { body: "name=x&n=1", headers: { "content-type": "application/x-www-form-urlencoded" } });
     expectProblem(result, 415, "unsupported_media_type");
   });
 
   test("a valid body gets through, +json media types included", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     expect((await call(app, "POST", "/test/echo/", { json: { name: "ada", n: 3 } })).body).toEqual({ got: { name: "ada", n: 3 } });
     const vendor = await call(app, "POST", "/test/echo/", {
       body: JSON.stringify({ name: "ada", n: 3 }),
@@ -102,7 +102,7 @@ describe("every failure is problem+json", () => {
   });
 
   test("a body over 1 MiB → 413, whether declared by Content-Length or streamed", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const big = JSON.stringify({ name: "x".repeat(1024 * 1024), n: 1 });
     expectProblem(await call(app, "POST", "/test/echo/", { json: JSON.parse(big) }), 413, "payload_too_large");
 
@@ -125,7 +125,7 @@ describe("every failure is problem+json", () => {
   });
 
   test("a body of exactly 1 MiB is accepted", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const padding = 1024 * 1024 - JSON.stringify({ name: "", n: 1 }).length;
     const body = JSON.stringify({ name: "y".repeat(padding), n: 1 });
     expect(new TextEncoder().encode(body).byteLength).toBe(1024 * 1024);
@@ -133,14 +133,14 @@ describe("every failure is problem+json", () => {
   });
 
   test("Retry-After accompanies 429", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const result = await call(app, "GET", "/test/limited/");
     expectProblem(result, 429, "rate_limited");
     expect(result.headers.get("retry-after")).toBe("3");
   });
 
   test("an unexpected error → 500 with no internals, logged with its request id", async () => {
-    const { app, logs } = setup();
+    const { app, logs } = await setup();
     const result = await call(app, "GET", "/test/boom/");
     expectProblem(result, 500, "internal_error");
     expect(result.text).not.toContain("hunter2");
@@ -152,7 +152,7 @@ describe("every failure is problem+json", () => {
   });
 
   test("an answer that breaks its own schema is a 500, never sent as is", async () => {
-    const { app, logs } = setup();
+    const { app, logs } = await setup();
     const result = await call(app, "GET", "/test/leaky/");
     expectProblem(result, 500, "internal_error");
     expect(result.text).not.toContain("argon2id");
@@ -163,7 +163,7 @@ describe("every failure is problem+json", () => {
 
 describe("answers that write their own JSON text", () => {
   test("are sent as their text, with their status and every edge header", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const result = await call(app, "GET", "/test/written/");
     expect(result.status).toBe(202);
     expect(result.text).toBe('{"table":{"1":5,"2":10}}');
@@ -173,7 +173,7 @@ describe("answers that write their own JSON text", () => {
   });
 
   test("are still checked against their schema first: a breaking one is a 500, its text never sent", async () => {
-    const { app, logs } = setup();
+    const { app, logs } = await setup();
     const result = await call(app, "GET", "/test/leaky-written/");
     expectProblem(result, 500, "internal_error");
     expect(result.text).not.toContain("argon2id");
@@ -184,7 +184,7 @@ describe("answers that write their own JSON text", () => {
 
 describe("routing behind a proxy", () => {
   test("short host names (Host: api, coc:8000, x) reach their routes", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     for (const url of ["http://x/healthz", "http://api/healthz", "http://coc:8000/healthz", "http://web/test/items/7/?a=b"]) {
       const response = await app.handle(new Request(url));
       expect([url, response.status]).toEqual([url, 200]);
@@ -198,7 +198,7 @@ describe("routing behind a proxy", () => {
 
 describe("request ids and the access log", () => {
   test("every answer carries a request id, and the access log line has the same one", async () => {
-    const { app, logs } = setup();
+    const { app, logs } = await setup();
     const ok = await call(app, "GET", "/healthz");
     const missing = await call(app, "GET", "/nope");
     await settled();
@@ -213,14 +213,14 @@ describe("request ids and the access log", () => {
   });
 
   test("a well-formed incoming X-Request-Id is kept; a hostile one is replaced", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     expect((await call(app, "GET", "/healthz", { headers: { "x-request-id": "lb-1234.abc" } })).headers.get("x-request-id")).toBe("lb-1234.abc");
     const hostile = await call(app, "GET", "/healthz", { headers: { "x-request-id": '"}, {"level": "error"' } });
     expect(hostile.headers.get("x-request-id")).toMatch(/^[A-Za-z0-9_-]{8}-[0-9a-z]+$/);
   });
 
   test("tokens and secrets never reach the log: query values and secret fields are redacted", async () => {
-    const { app, rawLogs } = setup();
+    const { app, rawLogs } = await setup();
     await call(app, "GET", "/ws/chat/?token=eyJhbGciOiJIUzI1NiJ9.secret-token&limit=5", { token: "bearer-secret-token" });
     await call(app, "POST", "/test/echo/", { json: { name: "password-in-body", n: 1 }, token: "bearer-secret-token" });
     await call(app, "GET", "/test/boom/");
@@ -233,7 +233,7 @@ describe("request ids and the access log", () => {
   });
 
   test("5xx answers are logged at error level", async () => {
-    const { app, logs } = setup();
+    const { app, logs } = await setup();
     await call(app, "GET", "/test/boom/");
     await settled();
     expect(logs.find((line) => line.msg === "request")?.level).toBe("error");
@@ -242,7 +242,7 @@ describe("request ids and the access log", () => {
 
 describe("security headers", () => {
   test("API answers forbid sniffing, framing and referrers", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     for (const path of ["/healthz", "/api/nope"]) {
       const { headers } = await call(app, "GET", path);
       expect(headers.get("x-content-type-options")).toBe("nosniff");
@@ -253,7 +253,7 @@ describe("security headers", () => {
   });
 
   test("the docs page may run its own scripts, and only from this server", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const csp = (await call(app, "GET", "/swagger")).headers.get("content-security-policy")!;
     expect(csp).toContain("script-src 'self' 'unsafe-inline'");
     expect(csp).not.toMatch(/https?:/);
@@ -264,7 +264,7 @@ describe("CORS", () => {
   const env = { COC_CORS_ORIGINS: "https://app.example.com,http://localhost:5173" };
 
   test("an allowed origin is echoed back, with Vary: Origin", async () => {
-    const { app } = setup(env);
+    const { app } = await setup(env);
     const { headers } = await call(app, "GET", "/healthz", { headers: { origin: "http://localhost:5173" } });
     expect(headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
     expect(headers.get("vary")).toBe("Origin");
@@ -272,14 +272,14 @@ describe("CORS", () => {
   });
 
   test("another origin gets no CORS headers", async () => {
-    const { app } = setup(env);
+    const { app } = await setup(env);
     const { status, headers } = await call(app, "GET", "/healthz", { headers: { origin: "https://evil.example" } });
     expect(status).toBe(200);
     expect(headers.get("access-control-allow-origin")).toBeNull();
   });
 
   test("a preflight from an allowed origin → 204 with methods and headers", async () => {
-    const { app } = setup(env);
+    const { app } = await setup(env);
     const result = await call(app, "OPTIONS", "/api/rewards/check-in/", {
       headers: { origin: "https://app.example.com", "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
     });
@@ -291,7 +291,7 @@ describe("CORS", () => {
   });
 
   test("a preflight from another origin → 403 problem", async () => {
-    const { app } = setup(env);
+    const { app } = await setup(env);
     const result = await call(app, "OPTIONS", "/healthz", {
       headers: { origin: "https://evil.example", "access-control-request-method": "GET" },
     });
@@ -299,7 +299,7 @@ describe("CORS", () => {
   });
 
   test("with no origins configured, no origin is allowed", async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const { headers } = await call(app, "GET", "/healthz", { headers: { origin: "https://app.example.com" } });
     expect(headers.get("access-control-allow-origin")).toBeNull();
   });

@@ -11,7 +11,7 @@ afterEach(async () => {
 
 describe("a typed client from the app's own type (Eden treaty)", () => {
   test("registers, reads the profile and checks in against a real server, with the answers typed", async () => {
-    const { ctx } = createTestContext();
+    const { ctx } = await createTestContext();
     const server = await startTestServer(ctx, createApp(ctx));
     running.push(server);
     const api = treaty<App>(server.base);

@@ -1,3 +1,4 @@
+import { queryOne } from "../support/test-context.ts";
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -148,9 +149,9 @@ describe("deleting the account", () => {
     expect((await ada.raw("GET", "/api/profiles/user/")).status).toBe(401);
     expect((await s.browser().call("GET", "/api/profiles/users/ada/")).status).toBe(404);
 
-    const row = s.ctx.sqlite.query("SELECT username, email, first_name, password_hash, disabled FROM users WHERE id = ?").get(ada.userId) as Record<string, unknown>;
+    const row = await queryOne(s.ctx, "SELECT username, email, first_name, password_hash, disabled FROM users WHERE id = ?", ada.userId);
     expect(row).toEqual({ username: `~deleted-${ada.userId}`, email: null, first_name: "", password_hash: null, disabled: 1 });
-    expect(s.ctx.sqlite.query("SELECT count(*) AS n FROM xp_ledger WHERE user_id = ?").get(ada.userId)).toEqual({ n: 1 });
+    expect(await queryOne(s.ctx, "SELECT CAST(count(*) AS INTEGER) AS n FROM xp_ledger WHERE user_id = ?", ada.userId)).toEqual({ n: 1 });
     expect((await s.ctx.services.chat.recent()).at(-1)).toMatchObject({ message: "hello before leaving", username: "deleted-user" });
     // The name is free again.
     expect((await s.browser().call("POST", "/api/auth/register/", { username: "ada", email: "ada@example.com", password: "a new beginning" })).status).toBe(201);

@@ -35,7 +35,7 @@ export async function originalSetup(options: { env?: Record<string, string>; ove
   const dataDir = mkdtempSync(join(tmpdir(), "coc-original-"));
   afterThisTest(() => rmSync(dataDir, { recursive: true, force: true }));
   const clock = options.clock ?? new FakeClock("2026-03-01T12:00:00Z");
-  const test = createTestContext({ clock, overrides: options.overrides, env: { COC_DATA_DIR: dataDir, COC_REGISTRATIONS_PER_ADDRESS: "1000/1h", ...options.env } });
+  const test = await createTestContext({ clock, overrides: options.overrides, env: { COC_DATA_DIR: dataDir, COC_REGISTRATIONS_PER_ADDRESS: "1000/1h", ...options.env } });
   const server = await startTestServer(test.ctx, createApp(test.ctx));
   afterThisTest(() => server.stop());
   /** A browser tab of the original app. */

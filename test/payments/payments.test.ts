@@ -3,7 +3,7 @@ import { createApp } from "../../src/app.ts";
 import { payments } from "../../src/db/schema.ts";
 import { FAKE_KEY_ID, type FakePayment, FakeRazorpay } from "../fakes/razorpay-server.ts";
 import { call } from "../support/http.ts";
-import { createTestContext } from "../support/test-context.ts";
+import { createTestContext, query } from "../support/test-context.ts";
 
 const fakes: FakeRazorpay[] = [];
 afterEach(() => {
@@ -14,7 +14,7 @@ async function setup(options: { webhookSecret?: boolean; razorpay?: boolean; env
   const fake = new FakeRazorpay();
   fakes.push(fake);
   const env = options.razorpay === false ? {} : fake.env(options.webhookSecret !== false);
-  const test = createTestContext({ env: { ...env, ...options.env }, overrides: { razorpayTimeoutMs: 300 } });
+  const test = await createTestContext({ env: { ...env, ...options.env }, overrides: { razorpayTimeoutMs: 300 } });
   const app = createApp(test.ctx);
   const buyer = await test.ctx.services.auth.register({ username: "buyer", email: "buyer@example.com", password: "long enough" }, "192.0.2.1");
   const other = await test.ctx.services.auth.register({ username: "other", email: "other@example.com", password: "long enough" }, "192.0.2.1");
@@ -27,8 +27,8 @@ const createOrder = (s: Setup, amount: unknown, token = s.buyer.tokens.accessTok
 const verify = (s: Setup, body: Record<string, string>, token = s.buyer.tokens.accessToken) => call(s.app, "POST", "/api/payments/verify-payment/", { token, json: body });
 const deliver = (s: Setup, delivery: { body: string; headers: Record<string, string> }) =>
   call(s.app, "POST", "/api/payments/webhook/", { body: delivery.body, headers: delivery.headers });
-const purchases = (s: Setup) => s.ctx.sqlite.query("SELECT user_id, amount, reference FROM xp_ledger WHERE source = 'purchase'").all();
-const rows = (s: Setup) => s.ctx.db.select().from(payments).all();
+const purchases = (s: Setup) => query(s.ctx, "SELECT user_id, amount, reference FROM xp_ledger WHERE source = 'purchase' ORDER BY id");
+const rows = async (s: Setup) => (await s.ctx.db.select().from(payments));
 const checkoutFields = (paid: ReturnType<FakeRazorpay["pay"]>) => ({
   razorpay_order_id: paid.razorpay_order_id,
   razorpay_payment_id: paid.razorpay_payment_id,
@@ -63,7 +63,7 @@ describe("POST /api/payments/create-order/", () => {
     const order = s.fake.orders.get(result.body.order_id)!;
     expect(order).toMatchObject({ amount: 9900, currency: "INR", notes: { user_id: String(s.buyer.user.id), xp: "100" } });
     expect(order.receipt).toMatch(new RegExp(`^coc_${s.buyer.user.id}_`));
-    expect(rows(s)).toMatchObject([{ orderId: result.body.order_id, userId: s.buyer.user.id, amountPaise: 9900, xp: 100, status: "created" }]);
+    expect(await rows(s)).toMatchObject([{ orderId: result.body.order_id, userId: s.buyer.user.id, amountPaise: 9900, xp: 100, status: "created" }]);
   });
 
   test.each([[100], [0], [98.99], ["ninety-nine"], [null]])("amount %p → 400, nothing stored, Razorpay not asked", async (amount) => {
@@ -71,7 +71,7 @@ describe("POST /api/payments/create-order/", () => {
     const result = await createOrder(s, amount);
     expect(result.status).toBe(400);
     expect(["invalid_package", "validation_failed"]).toContain(result.body.code);
-    expect(rows(s)).toEqual([]);
+    expect(await rows(s)).toEqual([]);
     expect(s.fake.hits).toEqual([]);
   });
 
@@ -85,7 +85,7 @@ describe("POST /api/payments/create-order/", () => {
     const result = await createOrder(s, 99);
     expect(result.status).toBe(502);
     expect(result.body.code).toBe(code);
-    expect(rows(s)).toEqual([]);
+    expect(await rows(s)).toEqual([]);
   });
 
   test("Razorpay unreachable (nothing listening) → 502", async () => {
@@ -120,8 +120,8 @@ describe("POST /api/payments/verify-payment/", () => {
     expect(first.body).toEqual({ status: "success", new_xp: 100, credited: true });
     const repeat = await verify(s, checkoutFields(paid));
     expect(repeat.body).toEqual({ status: "success", new_xp: 100, credited: false });
-    expect(purchases(s)).toEqual([{ user_id: s.buyer.user.id, amount: 100, reference: order_id }]);
-    expect(rows(s)[0]).toMatchObject({ status: "paid", paymentId: paid.razorpay_payment_id });
+    expect(await purchases(s)).toEqual([{ user_id: s.buyer.user.id, amount: 100, reference: order_id }]);
+    expect((await rows(s))[0]).toMatchObject({ status: "paid", paymentId: paid.razorpay_payment_id });
   });
 
   test("a wrong signature → 400 invalid_signature, nothing credited", async () => {
@@ -136,8 +136,8 @@ describe("POST /api/payments/verify-payment/", () => {
     const other = s.fake.pay(order_id);
     const mixed = await verify(s, { ...checkoutFields(paid), razorpay_signature: other.razorpay_signature });
     expect(mixed.body.code).toBe("invalid_signature");
-    expect(purchases(s)).toEqual([]);
-    expect(rows(s)[0]!.status).toBe("created");
+    expect(await purchases(s)).toEqual([]);
+    expect((await rows(s))[0]!.status).toBe("created");
   });
 
   test("someone else's order → 403; an unknown order → 404", async () => {
@@ -148,7 +148,7 @@ describe("POST /api/payments/verify-payment/", () => {
     expect([stolen.status, stolen.body.code]).toEqual([403, "order_not_yours"]);
     const unknown = await verify(s, { ...checkoutFields(paid), razorpay_order_id: "order_doesnotexist" });
     expect([unknown.status, unknown.body.code]).toEqual([404, "order_not_found"]);
-    expect(purchases(s)).toEqual([]);
+    expect(await purchases(s)).toEqual([]);
   });
 });
 
@@ -174,7 +174,7 @@ describe("POST /api/payments/webhook/", () => {
     const paid = await paidOrder(s);
     expect((await deliver(s, s.fake.webhook("order.paid", paid.payment))).body.handled).toBe("fulfilled");
     expect((await deliver(s, s.fake.webhook("payment.captured", paid.payment))).body.handled).toBe("already fulfilled");
-    expect(purchases(s).length).toBe(1);
+    expect((await purchases(s)).length).toBe(1);
   });
 
   test("a redelivered event (same event id) is a no-op", async () => {
@@ -183,20 +183,20 @@ describe("POST /api/payments/webhook/", () => {
     const delivery = s.fake.webhook("payment.captured", paid.payment, { eventId: "evt_same" });
     expect((await deliver(s, delivery)).body.handled).toBe("fulfilled");
     expect((await deliver(s, delivery)).body).toEqual({ status: "ok", handled: "duplicate" });
-    expect(purchases(s).length).toBe(1);
+    expect((await purchases(s)).length).toBe(1);
   });
 
   test("payment.failed marks the order failed; a later successful attempt still credits", async () => {
     const s = await setup();
     const failed = await paidOrder(s, "failed");
     expect((await deliver(s, s.fake.webhook("payment.failed", failed.payment))).body.handled).toBe("marked failed");
-    expect(rows(s)[0]).toMatchObject({ status: "failed", failureReason: "Payment declined by the bank" });
+    expect((await rows(s))[0]).toMatchObject({ status: "failed", failureReason: "Payment declined by the bank" });
     const retry = s.fake.pay(failed.razorpay_order_id);
     expect((await deliver(s, s.fake.webhook("payment.captured", retry.payment))).body.handled).toBe("fulfilled");
-    expect(rows(s)[0]!.status).toBe("paid");
+    expect((await rows(s))[0]!.status).toBe("paid");
     // A failure reported after the order was paid changes nothing.
     expect((await deliver(s, s.fake.webhook("payment.failed", failed.payment))).body.handled).toBe("ignored: order not pending");
-    expect(rows(s)[0]!.status).toBe("paid");
+    expect((await rows(s))[0]!.status).toBe("paid");
   });
 
   test("unknown events are acknowledged and ignored", async () => {
@@ -205,7 +205,7 @@ describe("POST /api/payments/webhook/", () => {
     const result = await deliver(s, s.fake.webhook("refund.created", paid.payment));
     expect(result.status).toBe(200);
     expect(result.body.handled).toBe("ignored: event not used");
-    expect(purchases(s)).toEqual([]);
+    expect(await purchases(s)).toEqual([]);
   });
 
   test("a wrong signature → 400; a body changed after signing → 400; nothing credited", async () => {
@@ -217,7 +217,7 @@ describe("POST /api/payments/webhook/", () => {
     const tampered = { ...genuine, body: genuine.body.replace('"captured"', '"captured" ') };
     expect((await deliver(s, tampered)).body.code).toBe("invalid_signature");
     expect((await deliver(s, { body: genuine.body, headers: { "content-type": "application/json" } })).status).toBe(400);
-    expect(purchases(s)).toEqual([]);
+    expect(await purchases(s)).toEqual([]);
   });
 
   test("without a webhook secret, webhooks are refused with 503", async () => {
@@ -232,7 +232,7 @@ describe("POST /api/payments/webhook/", () => {
     const paid = await paidOrder(s);
     const result = await deliver(s, s.fake.webhook("payment.captured", { ...paid.payment, amount: 100 }));
     expect(result.body.handled).toBe("ignored: amount or currency mismatch");
-    expect(purchases(s)).toEqual([]);
+    expect(await purchases(s)).toEqual([]);
   });
 });
 
@@ -252,7 +252,7 @@ describe("exactly once", () => {
     expect(attempts.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
     const credits = attempts.filter((a) => a.body.credited === true || a.body.handled === "fulfilled");
     expect(credits.length).toBe(1);
-    expect(purchases(s)).toEqual([{ user_id: s.buyer.user.id, amount: 1000, reference: order_id }]);
+    expect(await purchases(s)).toEqual([{ user_id: s.buyer.user.id, amount: 1000, reference: order_id }]);
     expect(await s.ctx.services.xp.balance(s.buyer.user.id)).toBe(1000);
   });
 

@@ -2,11 +2,11 @@ import { describe, expect, test } from "bun:test";
 import { createApp } from "../../src/app.ts";
 import { FakeClock } from "../support/fake-clock.ts";
 import { call } from "../support/http.ts";
-import { createTestContext } from "../support/test-context.ts";
+import { createTestContext, query, queryOne } from "../support/test-context.ts";
 
 async function setup(options: { env?: Record<string, string>; start?: string; zone?: string } = {}) {
   const clock = new FakeClock(options.start ?? "2026-03-01T12:00:00Z");
-  const test = createTestContext({ clock, env: options.env });
+  const test = await createTestContext({ clock, env: options.env });
   const app = createApp(test.ctx);
   const session = await test.ctx.services.auth.register({ username: "ada", email: "ada@example.com", password: "long enough" }, "192.0.2.1");
   const token = session.tokens.accessToken;
@@ -50,7 +50,7 @@ describe("the daily check-in", () => {
       s.clock.advance(DAY);
     }
     expect(total).toBe(5 * (5 + 10 + 15 + 20 + 25 + 30 + 35));
-    const history = s.ctx.sqlite.query<{ reference: string }, []>("SELECT reference FROM xp_ledger WHERE source = 'check_in' ORDER BY id").all();
+    const history = await query<{ reference: string }>(s.ctx, "SELECT reference FROM xp_ledger WHERE source = 'check_in' ORDER BY id");
     expect(history.length).toBe(35);
     expect(history[0]!.reference).toBe(`${s.userId}:2026-03-01`);
   });
@@ -73,7 +73,7 @@ describe("the daily check-in", () => {
     expect(results.filter((r) => r.status === 201).length).toBe(1);
     expect(results.filter((r) => r.status === 409).length).toBe(19);
     expect(await s.ctx.services.xp.balance(s.userId)).toBe(5);
-    expect(s.ctx.sqlite.query("SELECT count(*) AS n FROM check_ins").get()).toEqual({ n: 1 });
+    expect(await queryOne(s.ctx, "SELECT CAST(count(*) AS INTEGER) AS n FROM check_ins")).toEqual({ n: 1 });
   });
 
   test("a missed day with a freeze held: the freeze is spent and the streak goes on", async () => {
@@ -200,7 +200,7 @@ describe("time zones", () => {
     expect((await checkIn(s)).status).toBe(409);
     s.clock.set("2026-03-03T08:00:00Z"); // LA 03-03 00:00
     expect((await checkIn(s)).body).toMatchObject({ streak_day: 2, streak_saved: false, check_in: { date: "2026-03-03" } });
-    expect(s.ctx.sqlite.query("SELECT date FROM check_ins ORDER BY id").all()).toEqual([{ date: "2026-03-02" }, { date: "2026-03-03" }]);
+    expect(await query(s.ctx, "SELECT date FROM check_ins ORDER BY id")).toEqual([{ date: "2026-03-02" }, { date: "2026-03-03" }]);
   });
 
   test("moving east (Los Angeles → Kiritimati) buys no early extra day", async () => {

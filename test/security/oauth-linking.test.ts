@@ -1,3 +1,4 @@
+import { first as firstRow } from "../../src/db/store.ts";
 import { afterEach, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { identities, users } from "../../src/db/schema.ts";
@@ -45,7 +46,7 @@ describe("pre-registering someone's address", () => {
     // The attacker's password opens only the attacker's own account, which GitHub never joined.
     const attackerLogin = await attacker.login("victim@example.com", "the attacker's password");
     expect(attackerLogin.body.user.id).toBe(planted.body.user.id);
-    expect(s.ctx.db.select().from(identities).where(eq(identities.userId, planted.body.user.id)).all()).toEqual([]);
+    expect((await s.ctx.db.select().from(identities).where(eq(identities.userId, planted.body.user.id)))).toEqual([]);
     // The victim's next sign-in lands in the victim's account again.
     expect((await s.signIn()).body.user.id).toBe(victim.body.user.id);
   });
@@ -61,7 +62,7 @@ describe("explicit linking", () => {
     expect(linked.body).toMatchObject({ created: false, linked: true });
     expect(linked.body.user.id).toBe(ada.body.user.id);
     // GitHub vouched for the address the account holds: it now counts as verified.
-    expect(s.ctx.db.select().from(users).where(eq(users.id, ada.body.user.id)).get()!.emailVerified).toBe(true);
+    expect(firstRow(await s.ctx.db.select().from(users).where(eq(users.id, ada.body.user.id)))!.emailVerified).toBe(true);
     const later = await s.signIn();
     expect(later.body).toMatchObject({ created: false, linked: false });
     expect(later.body.user.id).toBe(ada.body.user.id);
@@ -86,7 +87,7 @@ describe("explicit linking", () => {
       const replay = await s.browser.send("POST", "/api/auth/github/callback/", { json: { code, state }, token: ada.body.access_token });
       expect([replay.status, replay.body.code]).toEqual([400, "invalid_state"]);
     }
-    expect(s.ctx.db.select().from(identities).all()).toEqual([]);
+    expect((await s.ctx.db.select().from(identities))).toEqual([]);
   });
 
   test("an identity already joined to another account is a 409, and stays where it was", async () => {
@@ -96,6 +97,6 @@ describe("explicit linking", () => {
     const ada = await s.from("203.0.113.5").register("ada");
     const conflict = await s.signIn({ startToken: ada.body.access_token, callbackToken: ada.body.access_token });
     expect([conflict.status, conflict.body.code]).toEqual([409, "identity_linked_elsewhere"]);
-    expect(s.ctx.db.select().from(identities).get()!.userId).toBe(owner.body.user.id);
+    expect(firstRow(await s.ctx.db.select().from(identities))!.userId).toBe(owner.body.user.id);
   });
 });

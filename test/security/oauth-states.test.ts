@@ -16,7 +16,7 @@ async function setup(env: Record<string, string> = {}, maxPendingSignIns?: numbe
   const github = await FakeOAuthProvider.start("github", new FakeClock());
   fakes.push(github);
   const s = await realServer({ env: { COC_OAUTH_REDIRECT_URIS: CALLBACK, ...github.env(), ...env }, overrides: { maxPendingSignIns } });
-  const pending = () => s.ctx.db.select().from(oauthStates).all().length;
+  const pending = async () => (await s.ctx.db.select().from(oauthStates)).length;
   return { ...s, github, pending };
 }
 
@@ -27,19 +27,19 @@ describe("starting OAuth sign-ins", () => {
     for (let i = 0; i < 5; i++) expect((await flooder.send("GET", "/api/auth/github/")).status).toBe(200);
     const refused = await flooder.send("GET", "/api/auth/github/");
     expect([refused.status, refused.body.code, refused.headers.get("retry-after")]).toEqual([429, "too_many_sign_ins", "600"]);
-    expect(s.pending()).toBe(5);
+    expect(await s.pending()).toBe(5);
     expect((await s.from("203.0.113.7").send("GET", "/api/auth/github/")).status).toBe(200);
   });
 
   test("a flood from many addresses keeps the table bounded, and the newest sign-in still finishes", async () => {
     const s = await setup({}, 50);
     for (let i = 0; i < 300; i++) await s.from(`10.0.${i >> 8}.${i & 255}`).send("GET", "/api/auth/github/");
-    expect(s.pending()).toBe(50);
+    expect(await s.pending()).toBe(50);
     const honest = await s.from("203.0.113.7").send("GET", "/api/auth/github/");
     const { code, state } = await s.github.approve(honest.body.url);
     const finished = await s.from("203.0.113.7").send("POST", "/api/auth/github/callback/", { json: { code, state } });
     expect(finished.status).toBe(200);
-    expect(s.pending()).toBeLessThanOrEqual(50);
+    expect(await s.pending()).toBeLessThanOrEqual(50);
   });
 
   test("expired states are purged by the server's periodic sweep, with no sign-in needed to trigger it", async () => {
@@ -47,9 +47,9 @@ describe("starting OAuth sign-ins", () => {
     for (let i = 0; i < 20; i++) await s.from(`10.1.0.${i}`).send("GET", "/api/auth/github/");
     s.clock.advance(5 * 60_000);
     await s.server.running.sweep();
-    expect(s.pending()).toBe(20);
+    expect(await s.pending()).toBe(20);
     s.clock.advance(5 * 60_000);
     await s.server.running.sweep();
-    expect(s.pending()).toBe(0);
+    expect(await s.pending()).toBe(0);
   });
 });

@@ -23,7 +23,7 @@ export function stopServersAfterEach(): void {
 }
 
 export async function realServer(options: { env?: Record<string, string>; overrides?: ContextOverrides; clock?: FakeClock } = {}) {
-  const test = createTestContext({ ...options, env: { COC_TRUSTED_PROXIES: "loopback", ...options.env } });
+  const test = await createTestContext({ ...options, env: { COC_TRUSTED_PROXIES: "loopback", ...options.env } });
   const app = createApp(test.ctx);
   const server = await startTestServer(test.ctx, app);
   running.push(server);

@@ -69,3 +69,91 @@ export function testRedisUrl(): Promise<string> {
 export function freshPrefix(): string {
   return `coc-test-${crypto.randomUUID().slice(0, 8)}:`;
 }
+
+/** The folder of PostgreSQL's programs (Debian keeps them out of the PATH), the newest version first. */
+function postgresBin(): string {
+  const listed = spawnSync(["sh", "-c", "ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1"]).stdout.toString().trim();
+  if (listed) return listed;
+  const configured = spawnSync(["sh", "-c", "pg_config --bindir 2>/dev/null"]).stdout.toString().trim();
+  if (configured) return configured;
+  throw new Error("PostgreSQL is not installed: .ci/run installs it (apt-get install postgresql-15)");
+}
+
+/** initdb and postgres refuse to run as root: as root, they run as the `postgres` account Debian's package creates. */
+function asServerUser(command: string[]): string[] {
+  return process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--", ...command] : command;
+}
+
+/** Where the template database of a test process lives: migrated once, copied per test. */
+export const TEMPLATE_DATABASE = "coc_template";
+
+interface TestPostgres {
+  /** The server's URL without a database name. */
+  base: string;
+  /** An administrative connection (database `postgres`). */
+  admin: import("bun").SQL;
+}
+
+let postgres: Promise<TestPostgres> | undefined;
+
+/**
+ * A throwaway PostgreSQL server for this test process: initdb in a temp folder, started on a free
+ * port with durability off (a test never survives its server's crash), trust authentication on
+ * 127.0.0.1 only, and a template database migrated once with the product's own migrations.
+ */
+export function testPostgres(): Promise<TestPostgres> {
+  postgres ??= (async () => {
+    const bin = postgresBin();
+    const dir = mkdtempSync(join(tmpdir(), "coc-pg-"));
+    const data = join(dir, "data");
+    if (process.getuid?.() === 0) spawnSync(["chown", "postgres:postgres", dir]);
+    const init = spawnSync(asServerUser([join(bin, "initdb"), "-D", data, "-U", "coc", "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C.UTF-8"]));
+    if (init.exitCode !== 0) throw new Error(`initdb failed: ${init.stderr.toString()}`);
+    const port = freePort();
+    spawnTied(
+      asServerUser([
+        join(bin, "postgres"),
+        "-D", data,
+        "-p", String(port),
+        "-k", dir,
+        "-c", "listen_addresses=127.0.0.1",
+        "-c", "fsync=off",
+        "-c", "synchronous_commit=off",
+        "-c", "full_page_writes=off",
+        "-c", "max_connections=500",
+        "-c", "shared_buffers=256MB",
+      ]),
+      dir,
+    );
+    const base = `postgres://coc@127.0.0.1:${port}`;
+    const admin = new Bun.SQL({ url: `${base}/postgres`, max: 4 });
+    await waitUntil(async () => {
+      try {
+        await admin.unsafe("SELECT 1");
+        return true;
+      } catch {
+        return false;
+      }
+    }, "postgres");
+    await admin.unsafe(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
+    const { migratePostgres } = await import("../../src/db/postgres.ts");
+    const template = new Bun.SQL({ url: `${base}/${TEMPLATE_DATABASE}`, max: 1 });
+    await migratePostgres(template);
+    await template.close();
+    return { base, admin };
+  })();
+  return postgres;
+}
+
+let databases = 0;
+
+/** A new database, a copy of the migrated template; its URL. */
+export async function freshPostgresDatabase(): Promise<string> {
+  const { base, admin } = await testPostgres();
+  const name = `coc_test_${process.pid}_${++databases}`;
+  await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE} STRATEGY FILE_COPY`);
+  return `${base}/${name}`;
+}
+
+/** The engine the suite runs on: COC_TEST_ENGINE=postgres runs it on PostgreSQL + Redis. */
+export const testEngine: "sqlite" | "postgres" = process.env.COC_TEST_ENGINE === "postgres" ? "postgres" : "sqlite";

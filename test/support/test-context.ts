@@ -2,6 +2,7 @@ import { type Config, loadConfig } from "../../src/config.ts";
 import { type AppContext, type ContextOverrides, createContext } from "../../src/context.ts";
 import { createLogger } from "../../src/log.ts";
 import { FakeClock } from "./fake-clock.ts";
+import { freshPostgresDatabase, freshPrefix, testEngine, testRedisUrl } from "./services.ts";
 
 export const CHEAP_PASSWORDS = { memoryCost: 256, timeCost: 1 };
 
@@ -17,20 +18,51 @@ export interface TestContext {
   rawLogs: string[];
 }
 
+const postgresFor = new Map<string, Promise<string>>();
+
 /**
- * A fresh context on its own in-memory database (migrated), a FakeClock and a captured log.
+ * The COC_* variables that put a test's context on the engine the suite runs on. On SQLite, the
+ * test's own (an in-memory database unless it names a file). On PostgreSQL (COC_TEST_ENGINE), a
+ * fresh database copied from the migrated template — one per SQLite file a test names, so contexts
+ * a test opens on one file share one database — and Redis under a prefix of its own.
+ */
+export async function engineEnv(env: Record<string, string> = {}): Promise<Record<string, string>> {
+  if (testEngine === "sqlite") return { COC_DATABASE: ":memory:", ...env };
+  const { COC_DATABASE: file, ...rest } = env;
+  let url: Promise<string>;
+  if (file && file !== ":memory:") {
+    url = postgresFor.get(file) ?? freshPostgresDatabase();
+    postgresFor.set(file, url);
+  } else {
+    url = freshPostgresDatabase();
+  }
+  return { COC_DATABASE_URL: await url, COC_REDIS_URL: await testRedisUrl(), COC_REDIS_PREFIX: prefixFor(file), ...rest };
+}
+
+const prefixes = new Map<string, string>();
+
+/** Contexts on one database share one Redis prefix too (they are instances of one community). */
+function prefixFor(file: string | undefined): string {
+  if (!file || file === ":memory:") return freshPrefix();
+  const prefix = prefixes.get(file) ?? freshPrefix();
+  prefixes.set(file, prefix);
+  return prefix;
+}
+
+/**
+ * A fresh context on its own database (migrated), a FakeClock and a captured log: in memory on
+ * SQLite, or a fresh PostgreSQL database with Redis when the suite runs on that engine.
  * `env` adds COC_* variables, exactly as a self-hoster would set them.
  */
-export function createTestContext(
+export async function createTestContext(
   options: { env?: Record<string, string>; clock?: FakeClock; overrides?: ContextOverrides } = {},
-): TestContext {
+): Promise<TestContext> {
   const clock = options.clock ?? new FakeClock();
   const config = loadConfig({
-    COC_DATABASE: ":memory:",
     COC_DATA_DIR: "/nonexistent-coc-test-data-dir",
     COC_JWT_SECRET: TEST_JWT_SECRET,
     COC_LOG_LEVEL: "debug",
-    ...options.env,
+    ...(await engineEnv(options.env)),
   });
   const logs: Record<string, unknown>[] = [];
   const rawLogs: string[] = [];
@@ -43,6 +75,22 @@ export function createTestContext(
     },
   });
   // argon2id still, at a cost that keeps a suite of hundreds of logins fast.
-  const ctx = createContext(config, { clock, log, passwordCost: CHEAP_PASSWORDS, ...options.overrides });
+  const ctx = await createContext(config, { clock, log, passwordCost: CHEAP_PASSWORDS, ...options.overrides });
   return { ctx, clock, config, logs, rawLogs };
+}
+
+/**
+ * Rows of a query a test writes once for both engines: `?` placeholders, plain SQL both accept
+ * (count with CAST(count(*) AS INTEGER), so both answer a number). Rows come back as plain objects.
+ */
+export async function query<R = Record<string, unknown>>(ctx: AppContext, text: string, ...params: unknown[]): Promise<R[]> {
+  if (ctx.sqlite) return ctx.sqlite.query(text).all(...(params as never[])) as R[];
+  let n = 0;
+  const rows = (await ctx.postgres!.unsafe(text.replace(/\?/g, () => `$${++n}`), params)) as Record<string, unknown>[];
+  return rows.map((row) => ({ ...row }) as R);
+}
+
+/** The first row of `query`. */
+export async function queryOne<R = Record<string, unknown>>(ctx: AppContext, text: string, ...params: unknown[]): Promise<R | undefined> {
+  return (await query<R>(ctx, text, ...params))[0];
 }

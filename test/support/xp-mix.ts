@@ -74,7 +74,8 @@ if (import.meta.main) {
   const [database, seed, operations, ids] = process.argv.slice(2);
   const { loadConfig } = await import("../../src/config.ts");
   const { createContext } = await import("../../src/context.ts");
-  const ctx = createContext(loadConfig({ COC_DATABASE: database, COC_JWT_SECRET: "x".repeat(40), COC_LOG_LEVEL: "error" }));
+  const where = database!.startsWith("postgres") ? { COC_DATABASE_URL: database! } : { COC_DATABASE: database! };
+  const ctx = await createContext(loadConfig({ ...where, COC_JWT_SECRET: "x".repeat(40), COC_LOG_LEVEL: "error" }));
   process.stdout.write("ready\n");
   // Wait for the go-ahead so both processes write at the same time.
   for await (const _ of console) break;

@@ -3,10 +3,10 @@ import { eq } from "drizzle-orm";
 import { createApp } from "../../src/app.ts";
 import { users } from "../../src/db/schema.ts";
 import { call } from "../support/http.ts";
-import { createTestContext } from "../support/test-context.ts";
+import { createTestContext, query } from "../support/test-context.ts";
 
 async function setup() {
-  const test = createTestContext();
+  const test = await createTestContext();
   const app = createApp(test.ctx);
   const session = await test.ctx.services.auth.register({ username: "Ada", email: "ada@example.com", password: "long enough" }, "192.0.2.1");
   return { ...test, app, token: session.tokens.accessToken, userId: session.user.id };
@@ -58,9 +58,9 @@ describe("GET /api/profiles/user/", () => {
       username: "octo",
       identity: { provider: "github", providerUserId: "1", email: null, emailVerified: false },
     });
-    const link = s.ctx.sqlite.prepare("INSERT INTO identities (user_id, provider, provider_user_id, created_at, last_login_at) VALUES (?, ?, ?, 0, 0)");
-    link.run(user.id, "github", "2");
-    link.run(user.id, "discord", "3");
+    const link = "INSERT INTO identities (user_id, provider, provider_user_id, created_at, last_login_at) VALUES (?, ?, ?, 0, 0)";
+    await query(s.ctx, link, user.id, "github", "2");
+    await query(s.ctx, link, user.id, "discord", "3");
     const { accessToken: access_token } = await s.ctx.services.tokens.issue(user);
     expect((await call(s.app, "GET", "/api/profiles/user/", { token: access_token })).body.providers).toEqual(["discord", "github"]);
   });
@@ -161,7 +161,7 @@ describe("GET /api/profiles/{username}/", () => {
   test("unknown and disabled users are 404", async () => {
     const s = await setup();
     expect((await call(s.app, "GET", "/api/profiles/nobody/")).body.code).toBe("user_not_found");
-    s.ctx.db.update(users).set({ disabled: true }).where(eq(users.id, s.userId)).run();
+    await s.ctx.db.update(users).set({ disabled: true }).where(eq(users.id, s.userId));
     expect((await call(s.app, "GET", "/api/profiles/ada/")).status).toBe(404);
   });
 });

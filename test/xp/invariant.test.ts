@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { ROOT } from "../support/cli.ts";
-import { createTestContext } from "../support/test-context.ts";
+import { createTestContext, query } from "../support/test-context.ts";
 import { type MixTally, runMix } from "../support/xp-mix.ts";
 
 describe("the XP invariant", () => {
@@ -11,11 +11,11 @@ describe("the XP invariant", () => {
     const dir = mkdtempSync(join(tmpdir(), "coc-xp-invariant-"));
     const database = join(dir, "coc.db");
     try {
-      const { ctx } = createTestContext({ env: { COC_DATABASE: database } });
+      const { ctx } = await createTestContext({ env: { COC_DATABASE: database } });
       const userIds: number[] = [];
       for (const username of ["ada", "grace", "linus", "barbara", "ken"]) userIds.push((await ctx.services.users.create({ username })).id);
 
-      const child = Bun.spawn(["bun", join(ROOT, "test/support/xp-mix.ts"), database, "2", "1500", userIds.join(",")], {
+      const child = Bun.spawn(["bun", join(ROOT, "test/support/xp-mix.ts"), ctx.config.databaseUrl ?? database, "2", "1500", userIds.join(",")], {
         stdin: "pipe",
         stdout: "pipe",
         stderr: "pipe",
@@ -47,7 +47,7 @@ describe("the XP invariant", () => {
         expect(tally.invalid).toBeGreaterThan(10);
       }
 
-      const rows = ctx.sqlite.query<{ user_id: number; amount: number; balance_after: number }, []>("SELECT user_id, amount, balance_after FROM xp_ledger ORDER BY id").all();
+      const rows = await query<{ user_id: number; amount: number; balance_after: number }>(ctx, "SELECT user_id, amount, balance_after FROM xp_ledger ORDER BY id");
       expect(rows.length).toBe(mine.applied + theirs.applied);
       for (const userId of userIds) {
         let running = 0;
@@ -60,12 +60,12 @@ describe("the XP invariant", () => {
       }
       // Both processes' writes are in the one ledger (SQLite serializes writers: the busy timeout
       // made each wait for the other's transactions instead of failing).
-      const byActor = ctx.sqlite.query<{ actor: string; n: number }, []>("SELECT actor, count(*) AS n FROM xp_ledger GROUP BY actor ORDER BY actor").all();
+      const byActor = await query<{ actor: string; n: number }>(ctx, "SELECT actor, CAST(count(*) AS INTEGER) AS n FROM xp_ledger GROUP BY actor ORDER BY actor");
       expect(byActor).toEqual([
         { actor: "mix:1", n: mine.applied },
         { actor: "mix:2", n: theirs.applied },
       ]);
-      const duplicates = ctx.sqlite.query("SELECT source, reference, count(*) AS n FROM xp_ledger WHERE reference IS NOT NULL GROUP BY 1, 2 HAVING n > 1").all();
+      const duplicates = await query(ctx, "SELECT source, reference FROM xp_ledger WHERE reference IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1");
       expect(duplicates).toEqual([]);
       await ctx.close();
     } finally {
