@@ -43,6 +43,8 @@ export interface Config {
   database: string;
   /** A PostgreSQL URL (COC_DATABASE_URL): the database of every instance, instead of the SQLite file. Never logged: it may hold a password. */
   databaseUrl: string | null;
+  /** Connections each instance keeps to Postgres at most (COC_DATABASE_POOL, default 20). */
+  databasePool: number;
   /** Given by COC_JWT_SECRET, or null: then one is generated into the data dir (see secrets.ts). */
   jwtSecret: string | null;
   accessTtlSeconds: number;
@@ -375,6 +377,7 @@ export function loadConfig(env: Env, flags: ConfigFlags = {}, cwd: string = proc
     dataDir,
     database,
     databaseUrl,
+    databasePool: positiveInt("COC_DATABASE_POOL", 20, 2),
     jwtSecret,
     accessTtlSeconds: parseDuration("COC_ACCESS_TTL", value(env, "COC_ACCESS_TTL") ?? "15m"),
     refreshTtlSeconds: parseDuration("COC_REFRESH_TTL", value(env, "COC_REFRESH_TTL") ?? "30d"),

@@ -124,7 +124,7 @@ interface Engine {
 /** Opens the SQLite file, or Postgres when COC_DATABASE_URL is set; migrates it in place unless told not to. */
 async function openEngine(config: Config, log: Logger, migrating: boolean): Promise<Engine> {
   if (config.databaseUrl) {
-    const pg = openPostgres(config.databaseUrl, log);
+    const pg = openPostgres(config.databaseUrl, log, config.databasePool);
     try {
       if (migrating) {
         const { applied } = await migratePostgres(pg.sql);

@@ -56,16 +56,17 @@ export class LoginGate {
     const byAccount = `login-account:${account}`;
     const refused = Math.max(await store.retryAfter(pair, rules.perAccountAndAddress), await store.retryAfter(byAddress, rules.perAddress));
     if (refused > 0) throw tooMany(refused);
-    if ((await store.retryAfter(byAccount, rules.perAccount)) > 0) {
-      const failedHere = (await store.count(pair, rules.perAccountAndAddress)) > 0;
-      const wait = await store.claimSlot(`login-lane:${account}\n${failedHere ? "failed-here" : "fresh"}`, rules.slowedIntervalMs);
-      if (wait > 0) throw tooMany(wait);
-    }
-    const wait = await store.take([
-      { key: pair, rule: rules.perAccountAndAddress, limits: true },
-      { key: byAddress, rule: rules.perAddress, limits: true },
-      { key: byAccount, rule: rules.perAccount, limits: false },
-    ]);
+    // The lane: addresses that have failed on this account share one, the others another.
+    const failedHere = (await store.count(pair, rules.perAccountAndAddress)) > 0;
+    // In one atomic step: refused at a limit; past the account's limit, admitted only with a lane's slot; counted.
+    const wait = await store.take(
+      [
+        { key: pair, rule: rules.perAccountAndAddress, limits: true },
+        { key: byAddress, rule: rules.perAddress, limits: true },
+        { key: byAccount, rule: rules.perAccount, limits: false },
+      ],
+      { counter: 2, slot: `login-lane:${account}\n${failedHere ? "failed-here" : "fresh"}`, intervalMs: rules.slowedIntervalMs },
+    );
     if (wait > 0) throw tooMany(wait);
     return {
       succeeded: async () => {

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, lte } from "drizzle-orm";
+import { and, asc, count, eq, inArray, lte, ne } from "drizzle-orm";
 import * as oauth from "oauth4webapi";
 import type { Clock } from "../clock.ts";
 import { PROVIDER_PLACEHOLDER } from "../config.ts";
@@ -104,10 +104,11 @@ export class OAuthService {
       nonce,
     });
     const now = this.deps.clock.now();
+    const stateHash = sha256Hex(state);
     await this.deps.writer.run(async (tx) => {
       await this.#purgeExpired(tx, now);
       await tx.db.insert(oauthStates).values({
-        stateHash: sha256Hex(state),
+        stateHash,
         provider: provider.name,
         codeVerifier,
         nonce,
@@ -119,7 +120,13 @@ export class OAuthService {
       const pending = first(await tx.db.select({ n: count() }).from(oauthStates))?.n ?? 0;
       const excess = pending - (this.deps.maxPending ?? MAX_PENDING_SIGN_INS);
       if (excess > 0) {
-        const oldest = tx.db.select({ hash: oauthStates.stateHash }).from(oauthStates).orderBy(asc(oauthStates.expiresAt)).limit(excess);
+        // The oldest go; never the one just made (states made in one instant tie on their time).
+        const oldest = tx.db
+          .select({ hash: oauthStates.stateHash })
+          .from(oauthStates)
+          .where(ne(oauthStates.stateHash, stateHash))
+          .orderBy(asc(oauthStates.expiresAt))
+          .limit(excess);
         await tx.db.delete(oauthStates).where(inArray(oauthStates.stateHash, oldest));
         this.deps.log.warn("too many sign-ins pending: the oldest were dropped", { dropped: excess });
       }

@@ -44,22 +44,37 @@ export class PgStore implements Store {
   }
 }
 
-/** SQLSTATEs after which a unit is run again: a serialization failure, a deadlock. */
-const RETRYABLE = new Set(["40001", "40P01"]);
-/** How many times a unit is tried before its caller gets the conflict. */
-export const MAX_ATTEMPTS = 12;
+/**
+ * SQLSTATEs after which a unit is run again, and how many times it is tried in all: a
+ * serialization failure (a row it writes was changed since its snapshot) or a deadlock, as often as
+ * it takes; a unique violation a few times — a unit checks before it inserts, so a violation means
+ * a concurrent unit inserted first, and the run again sees its row and answers as the unit would
+ * have (409 `username_taken`, …) instead of a 500.
+ */
+const RETRYABLE: Record<string, number> = { "40001": 40, "40P01": 40, "23505": 3 };
 
+/** The SQLSTATE of a Postgres error, also when drizzle wrapped it (as the cause of its own). */
 function sqlState(error: unknown): string | undefined {
-  const errno = (error as { errno?: unknown })?.errno;
-  return typeof errno === "string" ? errno : undefined;
+  for (let cause = error, depth = 0; cause && depth < 4; cause = (cause as { cause?: unknown }).cause, depth++) {
+    const errno = (cause as { errno?: unknown }).errno;
+    if (typeof errno === "string") return errno;
+  }
+  return undefined;
 }
 
 /**
- * Every unit in a SERIALIZABLE transaction of its own, run again (up to MAX_ATTEMPTS, with a short
- * random wait) when Postgres finds it could not be serialized with a concurrent one. So the rules
- * SQLite gets from one writer hold here by Postgres's own means: a unit's reads and writes happen as
- * if no other unit ran meanwhile, whatever the instance. The busy rows (a balance, an order, a
- * profile's streak) are read FOR UPDATE, so the units on one row queue rather than fail and retry.
+ * Every unit in a REPEATABLE READ transaction of its own (one snapshot for all its reads), run
+ * again with a short random wait when Postgres refuses it (see RETRYABLE). So the rules SQLite gets
+ * from its one writer hold here by Postgres's own means, whatever the instance:
+ * - a unit that writes a row another unit changed after its snapshot fails and runs again on fresh
+ *   data (first updater wins): no lost update of a balance, an order's state, a streak, a token;
+ * - every rule that spans rows is tied to one row all its units write (the profile: XP, streak,
+ *   freezes, referral credit) or to a unique index (one check-in per user and day, one ledger entry
+ *   per source and reference, one order credit, names);
+ * - the busy rows are read FOR UPDATE at a unit's start: units on one row wait for each other there,
+ *   and the one that must run again learns it before doing any other work.
+ * SERIALIZABLE was tried first: its predicate locks on small tables' index pages made check-ins of
+ * *different* users conflict (48 at once failed even after 12 tries each).
  * Postgres groups concurrent commits' fsyncs itself.
  */
 export class PostgresWriter implements Writer {
@@ -82,18 +97,19 @@ export class PostgresWriter implements Writer {
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          const value = await this.sql.begin("isolation level serializable", async (client) => work(new PgStore(client) as Tx));
+          const value = await this.sql.begin("isolation level repeatable read", async (client) => work(new PgStore(client) as Tx));
           this.#count(false);
           return value as T;
         } catch (error) {
           const state = sqlState(error);
-          if (state && RETRYABLE.has(state) && attempt < MAX_ATTEMPTS) {
+          const attempts = state ? (RETRYABLE[state] ?? 1) : 1;
+          if (attempt < attempts) {
             this.retries++;
-            await Bun.sleep(Math.random() * 2 ** Math.min(attempt, 6));
+            await Bun.sleep(Math.random() * Math.min(2 ** attempt, 25));
             continue;
           }
           this.#count(true);
-          if (state && RETRYABLE.has(state)) this.log.warn("a unit of work kept conflicting with concurrent ones", { attempts: attempt, sqlstate: state });
+          if (attempts > 1) this.log.warn("a unit of work kept conflicting with concurrent ones", { attempts: attempt, sqlstate: state });
           throw error;
         }
       }
@@ -185,11 +201,9 @@ export interface OpenPostgres {
   close(): Promise<void>;
 }
 
-/** Connections in the pool of one instance. */
-export const POOL_SIZE = 20;
-
-export function openPostgres(url: string, log: Logger): OpenPostgres {
-  const sql = new SQL({ url, max: POOL_SIZE, idleTimeout: 30 });
+/** Opens a pool of at most `poolSize` connections (COC_DATABASE_POOL); nothing is asked of the server until the first query. */
+export function openPostgres(url: string, log: Logger, poolSize = 20): OpenPostgres {
+  const sql = new SQL({ url, max: poolSize, idleTimeout: 30 });
   const reader = new PgStore(sql);
   const writer = new PostgresWriter(sql, log);
   let closing: Promise<void> | undefined;

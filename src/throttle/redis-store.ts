@@ -3,20 +3,28 @@ import type { Clock } from "../clock.ts";
 import { AppError } from "../errors.ts";
 import { sha256Hex } from "../hash.ts";
 import type { Logger } from "../log.ts";
-import type { BucketRule, Counted, RateRule, ThrottleStore } from "./store.ts";
+import type { BucketRule, Counted, Overflow, RateRule, ThrottleStore } from "./store.ts";
 
 // Each script runs atomically in Redis: no other instance's attempt can come between its reads and
 // its writes. Times are the injected clock's (ARGV), so windows follow the same clock as in
 // memory; Redis's own expiry only collects keys some time after they can matter.
 
-/** KEYS: counters; ARGV: now, then limit, windowMs, limits (1/0) per counter. Answers 0 or the wait. */
+/**
+ * KEYS: counters, then the overflow slot; ARGV: now, the number of counters, the overflow's
+ * counter (1-based, 0: none) and interval, then limit, windowMs, limits (1/0) per counter.
+ * Answers 0 or the wait.
+ */
 const TAKE = `
 local now = tonumber(ARGV[1])
+local counters = tonumber(ARGV[2])
+local gate = tonumber(ARGV[3])
+local interval = tonumber(ARGV[4])
 local wait = 0
-for i, key in ipairs(KEYS) do
-  local limit = tonumber(ARGV[2 + (i - 1) * 3])
-  local window = tonumber(ARGV[3 + (i - 1) * 3])
-  local limits = ARGV[4 + (i - 1) * 3] == "1"
+for i = 1, counters do
+  local key = KEYS[i]
+  local limit = tonumber(ARGV[5 + (i - 1) * 3])
+  local window = tonumber(ARGV[6 + (i - 1) * 3])
+  local limits = ARGV[7 + (i - 1) * 3] == "1"
   local started = tonumber(redis.call("HGET", key, "s"))
   if limits and started and started + window > now then
     local n = tonumber(redis.call("HGET", key, "n"))
@@ -24,8 +32,21 @@ for i, key in ipairs(KEYS) do
   end
 end
 if wait > 0 then return wait end
-for i, key in ipairs(KEYS) do
-  local window = tonumber(ARGV[3 + (i - 1) * 3])
+if gate > 0 then
+  local key = KEYS[gate]
+  local started = tonumber(redis.call("HGET", key, "s"))
+  local limit = tonumber(ARGV[5 + (gate - 1) * 3])
+  local window = tonumber(ARGV[6 + (gate - 1) * 3])
+  if started and started + window > now and tonumber(redis.call("HGET", key, "n")) >= limit then
+    local slot = KEYS[counters + 1]
+    local opens = tonumber(redis.call("GET", slot))
+    if opens and opens > now then return opens - now end
+    redis.call("SET", slot, now + interval, "PX", interval + 60000)
+  end
+end
+for i = 1, counters do
+  local key = KEYS[i]
+  local window = tonumber(ARGV[6 + (i - 1) * 3])
   local started = tonumber(redis.call("HGET", key, "s"))
   if started and started + window > now then
     redis.call("HINCRBY", key, "n", 1)
@@ -82,9 +103,12 @@ export class RedisThrottleStore implements ThrottleStore {
 
   private readonly prefix: string;
 
-  take(counters: readonly Counted[]): Promise<number> {
+  take(counters: readonly Counted[], overflow?: Overflow): Promise<number> {
     const args = counters.flatMap(({ rule, limits }) => [String(rule.limit), String(rule.windowMs), limits ? "1" : "0"]);
-    return this.#eval(TAKE, counters.map(({ key }) => this.#key(key)), [String(this.#now()), ...args]).then(Number);
+    const keys = counters.map(({ key }) => this.#key(key));
+    if (overflow) keys.push(this.#key(overflow.slot));
+    const gate = overflow ? [String(overflow.counter + 1), String(overflow.intervalMs)] : ["0", "0"];
+    return this.#eval(TAKE, keys, [String(this.#now()), String(counters.length), ...gate, ...args]).then(Number);
   }
 
   async count(key: string, rule: RateRule): Promise<number> {

@@ -23,6 +23,16 @@ export interface Counted {
 }
 
 /**
+ * What an attempt needs once one of its counters (`counter`, an index into the counters) is at
+ * its limit: a slot on `slot`, one per `intervalMs` (slowed down, not closed).
+ */
+export interface Overflow {
+  counter: number;
+  slot: string;
+  intervalMs: number;
+}
+
+/**
  * Where throttles keep their counts: in this process (one instance), or in Redis (shared by every
  * instance: an attacker gains nothing by spreading attempts across them). Windows are fixed and
  * start at a key's first attempt; all times come from the injected clock. Every operation is
@@ -34,7 +44,7 @@ export interface ThrottleStore {
    * Counts one attempt on every counter and answers 0; or, when a limiting counter is at its
    * limit, counts nothing and answers the milliseconds to wait (the longest).
    */
-  take(counters: readonly Counted[]): Promise<number>;
+  take(counters: readonly Counted[], overflow?: Overflow): Promise<number>;
   /** Attempts counted on `key` in its current window. */
   count(key: string, rule: RateRule): Promise<number>;
   /** Milliseconds until `key` may try again (0: now). */
@@ -71,7 +81,7 @@ export class MemoryThrottleStore implements ThrottleStore {
     private readonly maxKeys = 100_000,
   ) {}
 
-  async take(counters: readonly Counted[]): Promise<number> {
+  async take(counters: readonly Counted[], overflow?: Overflow): Promise<number> {
     const now = this.clock.now().getTime();
     let wait = 0;
     for (const { key, rule, limits } of counters) {
@@ -79,6 +89,12 @@ export class MemoryThrottleStore implements ThrottleStore {
       if (limits && window && window.attempts >= rule.limit) wait = Math.max(wait, window.startedAt + rule.windowMs - now);
     }
     if (wait > 0) return wait;
+    const gate = overflow && counters[overflow.counter];
+    if (overflow && gate && (this.#live(gate.key, now)?.attempts ?? 0) >= gate.rule.limit) {
+      const opens = this.#slots.get(overflow.slot) ?? 0;
+      if (opens > now) return opens - now;
+      this.#slots.set(overflow.slot, now + overflow.intervalMs);
+    }
     for (const { key, rule } of counters) {
       const window = this.#live(key, now);
       if (window) window.attempts += 1;

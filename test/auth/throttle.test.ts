@@ -159,6 +159,13 @@ describe.each(stores)("LoginGate %s", (_, make) => {
     expect(outcomes.filter((wait) => wait === 0).length).toBe(3);
   });
 
+  test("attempts from many addresses at once past the account's limit get one slot per lane, however they interleave", async () => {
+    const gate = new LoginGate(await make(new FakeClock()), rules);
+    const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => refused(() => gate.admit("account:1", `198.51.100.${i}`))));
+    // Six within the account's limit, then the lane of addresses that never failed here admits one.
+    expect(outcomes.filter((wait) => wait === 0).length).toBe(7);
+  });
+
   test("a success gives its attempt back and clears that address's failures on the account", async () => {
     const gate = new LoginGate(await make(new FakeClock()), rules);
     await gate.admit("account:1", "a");

@@ -1,10 +1,9 @@
-import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { LogReader } from "../support/cli.ts";
 import { FakeClock } from "../support/fake-clock.ts";
 import { useTempDirs } from "../support/temp.ts";
-import { createTestContext, TEST_JWT_SECRET } from "../support/test-context.ts";
+import { createTestContext, engineEnv, query, TEST_JWT_SECRET } from "../support/test-context.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const tempDir = useTempDirs("coc-durability-");
@@ -30,8 +29,9 @@ describe("acknowledged = durable", () => {
     const dir = tempDir();
     const database = join(dir, "coc.db");
     const members = await seed(database, 600);
-    const child = Bun.spawn([process.execPath, join(ROOT, "cli/main.ts"), "serve", "--port", "0", "--host", "127.0.0.1", "--database", database], {
-      env: { PATH: process.env.PATH ?? "", COC_JWT_SECRET: TEST_JWT_SECRET, COC_DATA_DIR: dir },
+    // The database of the engine the suite runs on: this SQLite file, or the Postgres database the seed went to.
+    const child = Bun.spawn([process.execPath, join(ROOT, "cli/main.ts"), "serve", "--port", "0", "--host", "127.0.0.1"], {
+      env: { PATH: process.env.PATH ?? "", COC_JWT_SECRET: TEST_JWT_SECRET, COC_DATA_DIR: dir, ...(await engineEnv({ COC_DATABASE: database })) },
       stdout: "pipe",
       stderr: "pipe",
     });
@@ -66,19 +66,18 @@ describe("acknowledged = durable", () => {
     // Requests were still in flight when it died: the kill came in the middle of the load.
     expect(next).toBeLessThan(members.length);
 
-    // After a restart (WAL recovery), as the next server would see the file.
-    const sqlite = new Database(database);
-    const checkedIn = new Set(sqlite.query<{ user_id: number }, []>("SELECT user_id FROM check_ins").all().map((row) => row.user_id));
+    // After a restart (WAL recovery on SQLite), as the next server would see the database.
+    const { ctx } = await createTestContext({ env: { COC_DATABASE: database } });
+    const checkedIn = new Set((await query<{ user_id: number }>(ctx, "SELECT user_id FROM check_ins")).map((row) => row.user_id));
     for (const id of acknowledged) expect(checkedIn.has(id)).toBe(true);
-    const mismatched = sqlite
-      .query<{ user_id: number }, []>(
-        `SELECT p.user_id FROM profiles p
+    const mismatched = await query<{ user_id: number }>(
+      ctx,
+      `SELECT p.user_id FROM profiles p
          WHERE p.xp <> (SELECT coalesce(sum(amount), 0) FROM xp_ledger l WHERE l.user_id = p.user_id)
             OR EXISTS (SELECT 1 FROM check_ins c WHERE c.user_id = p.user_id
                        AND NOT EXISTS (SELECT 1 FROM xp_ledger l WHERE l.user_id = c.user_id AND l.source = 'check_in' AND l.reference = c.user_id || ':' || c.date))`,
-      )
-      .all();
+    );
     expect(mismatched).toEqual([]);
-    sqlite.close();
+    await ctx.close();
   }, 60_000);
 });

@@ -264,8 +264,9 @@ describe("exactly once", () => {
       s.ctx.services.payments.fulfil(order_id, paid.razorpay_payment_id, "test"),
       s.ctx.services.payments.fulfil(order_id, paid.razorpay_payment_id, "test"),
     ]);
-    expect([first.credited, second.credited]).toEqual([true, false]);
-    expect(second.balance).toBe(50);
+    // Whichever wins (on Postgres, the one Postgres lets commit first), one credits and both see the credit.
+    expect([first.credited, second.credited].sort()).toEqual([false, true]);
+    expect([first.balance, second.balance]).toEqual([50, 50]);
   });
 });
 

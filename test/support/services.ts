@@ -146,13 +146,27 @@ export function testPostgres(): Promise<TestPostgres> {
 }
 
 let databases = 0;
+/** Databases emptied by a test that is over, ready for the next one (creating one costs far more). */
+const spare: string[] = [];
 
-/** A new database, a copy of the migrated template; its URL. */
+/** An empty migrated database: one a finished test emptied, or a new copy of the template; its URL. */
 export async function freshPostgresDatabase(): Promise<string> {
+  const reused = spare.pop();
+  if (reused) return reused;
   const { base, admin } = await testPostgres();
   const name = `coc_test_${process.pid}_${++databases}`;
-  await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE} STRATEGY FILE_COPY`);
+  await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`);
   return `${base}/${name}`;
+}
+
+/**
+ * Empties a test's database through its own (still open) pool, identities restarted, and offers it
+ * to the next test. Only for a database no other context uses.
+ */
+export async function recyclePostgresDatabase(url: string, sql: import("bun").SQL): Promise<void> {
+  const tables = (await sql.unsafe("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")) as { tablename: string }[];
+  await sql.unsafe(`TRUNCATE ${tables.map((row) => `"${row.tablename}"`).join(", ")} RESTART IDENTITY CASCADE`);
+  spare.push(url);
 }
 
 /** The engine the suite runs on: COC_TEST_ENGINE=postgres runs it on PostgreSQL + Redis. */

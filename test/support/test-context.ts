@@ -2,7 +2,7 @@ import { type Config, loadConfig } from "../../src/config.ts";
 import { type AppContext, type ContextOverrides, createContext } from "../../src/context.ts";
 import { createLogger } from "../../src/log.ts";
 import { FakeClock } from "./fake-clock.ts";
-import { freshPostgresDatabase, freshPrefix, testEngine, testRedisUrl } from "./services.ts";
+import { freshPostgresDatabase, freshPrefix, recyclePostgresDatabase, testEngine, testRedisUrl } from "./services.ts";
 
 export const CHEAP_PASSWORDS = { memoryCost: 256, timeCost: 1 };
 
@@ -18,7 +18,32 @@ export interface TestContext {
   rawLogs: string[];
 }
 
+/** Contexts opened inside the running test (not in a beforeAll): closed after it (see preload.ts). */
+const opened: AppContext[] = [];
+let testScoped = false;
+
+/** Called by the preload's global hooks around every test. */
+export async function aroundEachTest(phase: "before" | "after"): Promise<void> {
+  testScoped = phase === "before";
+  if (phase === "after") await Promise.allSettled(opened.splice(0).map(closeAndRecycle));
+}
+
+/** Closes a test's context; its Postgres database, when no other context shares it, is emptied for the next test. */
+async function closeAndRecycle(ctx: AppContext): Promise<void> {
+  const url = ctx.config.databaseUrl;
+  if (!url || !ctx.postgres || shared.has(url)) return ctx.close();
+  try {
+    await ctx.writer.flush();
+    await recyclePostgresDatabase(url, ctx.postgres);
+  } catch {
+    // Closed by the test already, or left unusable: a new database serves the next test.
+  }
+  await ctx.close();
+}
+
 const postgresFor = new Map<string, Promise<string>>();
+/** Databases several contexts share (a test that names a SQLite file): never recycled. */
+const shared = new Set<string>();
 
 /**
  * The COC_* variables that put a test's context on the engine the suite runs on. On SQLite, the
@@ -33,6 +58,7 @@ export async function engineEnv(env: Record<string, string> = {}): Promise<Recor
   if (file && file !== ":memory:") {
     url = postgresFor.get(file) ?? freshPostgresDatabase();
     postgresFor.set(file, url);
+    shared.add(await url);
   } else {
     url = freshPostgresDatabase();
   }
@@ -59,6 +85,7 @@ export async function createTestContext(
 ): Promise<TestContext> {
   const clock = options.clock ?? new FakeClock();
   const config = loadConfig({
+    ...(testEngine === "postgres" ? { COC_DATABASE_POOL: "8" } : {}),
     COC_DATA_DIR: "/nonexistent-coc-test-data-dir",
     COC_JWT_SECRET: TEST_JWT_SECRET,
     COC_LOG_LEVEL: "debug",
@@ -76,6 +103,7 @@ export async function createTestContext(
   });
   // argon2id still, at a cost that keeps a suite of hundreds of logins fast.
   const ctx = await createContext(config, { clock, log, passwordCost: CHEAP_PASSWORDS, ...options.overrides });
+  if (testScoped) opened.push(ctx);
   return { ctx, clock, config, logs, rawLogs };
 }
 
