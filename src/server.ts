@@ -1,6 +1,7 @@
 import type { Server } from "bun";
 import type { AnyElysia } from "elysia";
 import type { AppContext } from "./context.ts";
+import { claimInstance } from "./db/postgres.ts";
 import { CLOSE_GOING_AWAY } from "./http/connections.ts";
 
 export interface RunningServer {
@@ -42,6 +43,17 @@ export const DEFAULT_DRAIN_MS = 10_000;
 
 /** Starts the app on Bun.serve and returns how to stop it. */
 export async function startServer(ctx: AppContext, app: AnyElysia, listen: { port: number; host: string }): Promise<RunningServer> {
+  // On Postgres, several instances may share the database only when they share Redis too.
+  const claim = ctx.postgres ? await claimInstance(ctx.postgres, ctx.redis !== null) : null;
+  try {
+    return await listenAndServe(ctx, app, listen, claim);
+  } catch (error) {
+    await claim?.release();
+    throw error;
+  }
+}
+
+async function listenAndServe(ctx: AppContext, app: AnyElysia, listen: { port: number; host: string }, claim: { release(): Promise<void> } | null): Promise<RunningServer> {
   app.listen({
     port: listen.port,
     hostname: listen.host,
@@ -87,6 +99,7 @@ export async function startServer(ctx: AppContext, app: AnyElysia, listen: { por
         }
         clearTimeout(timer);
         await chatHub.stop();
+        await claim?.release().catch(() => undefined);
         ctx.log.info("writer batches", { ...ctx.writer.stats() });
         await ctx.close();
         ctx.log.info("stopped");

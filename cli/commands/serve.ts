@@ -34,7 +34,8 @@ export function serveCommand(program: Command, io: CliIO, running: () => void): 
         version: VERSION,
         url: server.url.href,
         docs: new URL(DOCS_PATH, server.url).href,
-        database: config.database,
+        database: config.databaseUrl ? describePostgres(config.databaseUrl) : config.database,
+        redis: config.redisUrl ? "shared chat and throttles" : "none (chat and throttles in this process)",
         // Elysia's own verdict: development mode would print request bodies into validation errors.
         mode: isProduction ? "production" : "development",
       });
@@ -50,4 +51,10 @@ export function serveCommand(program: Command, io: CliIO, running: () => void): 
       });
       running();
     });
+}
+
+/** The Postgres server and database, never the password. */
+function describePostgres(url: string): string {
+  const parsed = new URL(url);
+  return `postgres://${parsed.host}${parsed.pathname}`;
 }

@@ -136,7 +136,7 @@ describe("POST /api/auth/login/", () => {
 
   test("an OAuth-only account (no password) answers like a wrong password", async () => {
     const s = await setup();
-    s.ctx.services.users.create({ username: "oauthonly", email: "o@example.com" });
+    await s.ctx.services.users.create({ username: "oauthonly", email: "o@example.com" });
     const result = await login(s, "oauthonly", "anything at all");
     expect(result.status).toBe(401);
     expect(result.body.code).toBe("invalid_credentials");

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeRazorpay } from "../fakes/razorpay-server.ts";
 import { CLI_ENTRY, LogReader, runCoc } from "../support/cli.ts";
-import { TEST_JWT_SECRET } from "../support/test-context.ts";
+import { testEngine } from "../support/services.ts";
+import { createTestContext, engineEnv, query, TEST_JWT_SECRET } from "../support/test-context.ts";
 
 /**
  * The real `coc` program as a subprocess, on a temp database that a running `coc serve` shares;
@@ -17,16 +18,25 @@ let base: string;
 let server: ReturnType<typeof Bun.spawn>;
 let razorpay: FakeRazorpay;
 let env: Record<string, string>;
+let engineVars: Record<string, string>;
+
+/** Rows of the database the server and the CLI share, read beside them. */
+async function rows(text: string, ...params: unknown[]) {
+  const { ctx } = await createTestContext({ env: { COC_DATABASE: database } });
+  return query(ctx, text, ...params);
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "coc-admin-"));
   database = join(dir, "coc.db");
   razorpay = new FakeRazorpay();
-  env = { PATH: process.env.PATH ?? "", HOME: dir, COC_JWT_SECRET: TEST_JWT_SECRET, COC_DATABASE: database, COC_REGISTRATIONS_PER_ADDRESS: "1000/1h", ...razorpay.env() };
+  // The engine the suite runs on: this file, or a Postgres database (and Redis) standing for it.
+  engineVars = await engineEnv({ COC_DATABASE: database });
+  env = { PATH: process.env.PATH ?? "", HOME: dir, COC_JWT_SECRET: TEST_JWT_SECRET, ...engineVars, COC_REGISTRATIONS_PER_ADDRESS: "1000/1h", ...razorpay.env() };
   server = Bun.spawn(["bun", CLI_ENTRY, "serve", "--port", "0", "--host", "127.0.0.1"], { cwd: dir, env, stdout: "pipe", stderr: "inherit" });
   const listening = await new LogReader(server.stdout as ReadableStream<Uint8Array>).waitFor((line) => line.msg === "listening");
   base = String(listening.url).replace(/\/$/, "");
-});
+}, 30_000);
 
 afterAll(async () => {
   server.kill("SIGTERM");
@@ -74,9 +84,7 @@ describe("coc grant-xp", () => {
     expect((await profile(user.token)).xp).toBe(250);
     const history = (await api("GET", "/api/xp/history/", { token: user.token })).body.items;
     expect(history[0]).toMatchObject({ amount: 250, source: "admin_adjustment", balance_after: 250 });
-    const db = new Database(database, { readonly: true });
-    expect(db.query("SELECT actor, note FROM xp_ledger WHERE user_id = ?").get(user.id)).toEqual({ actor: expect.stringMatching(/^cli:/), note: "hackathon winner" });
-    db.close();
+    expect(await rows("SELECT actor, note FROM xp_ledger WHERE user_id = ?", user.id)).toEqual([{ actor: expect.stringMatching(/^cli:/), note: "hackathon winner" }]);
   });
 
   test("taking XP below zero fails and changes nothing", async () => {
@@ -217,8 +225,24 @@ describe("accounts", () => {
   });
 });
 
+describe("coc migrate", () => {
+  test("finds the database the server runs on up to date", async () => {
+    const result = await coc(["migrate"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(testEngine === "postgres" ? "postgres: up to date" : `${database}: up to date`);
+  });
+});
+
 describe("coc backup", () => {
-  test("writes a consistent copy while the server runs", async () => {
+  test.skipIf(testEngine !== "postgres")("on Postgres, explains to use pg_dump and writes nothing", async () => {
+    const target = join(dir, "backup-on-postgres.db");
+    const result = await coc(["backup", target]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("pg_dump");
+    expect(await Bun.file(target).exists()).toBe(false);
+  });
+
+  test.skipIf(testEngine !== "sqlite")("writes a consistent copy while the server runs", async () => {
     const user = await newUser();
     const target = join(dir, `backup-${user.id}.db`);
     const result = await coc(["backup", target]);
@@ -245,9 +269,7 @@ describe("sharing the file with the server", () => {
     expect((results[6] as { status: number }).status).toBe(201);
     const expected = 100 + (10 + 11 + 12 + 13 + 14) + 5 - 50;
     expect((await profile(user.token)).xp).toBe(expected);
-    const db = new Database(database, { readonly: true });
-    expect(db.query("SELECT sum(amount) AS total FROM xp_ledger WHERE user_id = ?").get(user.id)).toEqual({ total: expected });
-    db.close();
+    expect(await rows("SELECT CAST(sum(amount) AS INTEGER) AS total FROM xp_ledger WHERE user_id = ?", user.id)).toEqual([{ total: expected }]);
   });
 });
 
@@ -262,7 +284,7 @@ describe("help and confirmation", () => {
 
   test("on a terminal, destructive commands ask; declining changes nothing", async () => {
     const user = await newUser();
-    const envForCoc = { COC_DATABASE: database, COC_JWT_SECRET: TEST_JWT_SECRET, COC_LOG_LEVEL: "error" };
+    const envForCoc = { ...engineVars, COC_JWT_SECRET: TEST_JWT_SECRET, COC_LOG_LEVEL: "error" };
     const declined = await runCoc(["disable-user", user.username], { env: envForCoc, tty: { confirm: false } });
     expect(declined.questions).toEqual([`Disable ${user.username}? They are signed out everywhere.`]);
     expect([declined.code, declined.stderr.trim()]).toEqual([1, "cancelled; nothing was changed"]);

@@ -25,7 +25,7 @@ describe("errors, as the original web client shows them", () => {
   test("a blocked account is recognised by the exact text `User account is disabled.`, at login and on a live token", async () => {
     const s = await originalSetup();
     const ada = await s.signUp("ada");
-    s.ctx.services.users.setDisabled(ada.userId, true);
+    await s.ctx.services.users.setDisabled(ada.userId, true);
     const use = await ada.raw("GET", "/api/profiles/user/");
     expect([use.status, use.data.error]).toEqual([403, "User account is disabled."]);
     const login = await s.browser().call("POST", "/api/auth/login/", { login: "ada", password: "correct horse battery" });
@@ -85,7 +85,7 @@ describe("OAuth the original way: a popup, and only {code} posted back", () => {
     const tab = s.browser();
     const first = await tab.call("GET", "/api/auth/github/");
     const finished = await tab.call("POST", "/api/auth/github/callback/", { code: (await s.github.approve(first.data.url)).code });
-    s.ctx.services.users.setRole(finished.data.user.id, "admin");
+    await s.ctx.services.users.setRole(finished.data.user.id, "admin");
     const again = await tab.call("GET", "/api/auth/github/");
     const admin = await tab.call("POST", "/api/auth/github/callback/", { code: (await s.github.approve(again.data.url)).code });
     expect(admin.data.user).toMatchObject({ is_staff: true, is_superuser: true });

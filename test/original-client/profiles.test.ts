@@ -22,7 +22,7 @@ describe("the user object the original web client reads", () => {
   test("home reads profile.xp: it is the server's XP", async () => {
     const s = await originalSetup();
     const ada = await s.signUp("ada");
-    s.ctx.services.xp.add({ userId: ada.userId, amount: 150, source: "admin_adjustment" });
+    await s.ctx.services.xp.add({ userId: ada.userId, amount: 150, source: "admin_adjustment" });
     const me = await ada.start();
     expect(me.data.profile.xp).toBe(150);
     expect(me.data.xp).toBe(150);
@@ -202,7 +202,7 @@ describe("admin", () => {
   test("the user list, newest first with Link paging, and toggle-block; not for users; not oneself", async () => {
     const s = await originalSetup();
     const root = await s.signUp("root");
-    s.ctx.services.users.setRole(root.userId, "admin");
+    await s.ctx.services.users.setRole(root.userId, "admin");
     for (const name of ["user1", "user2", "user3"]) await s.signUp(name);
     const first = await root.call("GET", "/api/profiles/admin/users/?limit=2");
     expect(first.data.map((u: { username: string }) => u.username)).toEqual(["user3", "user2"]);

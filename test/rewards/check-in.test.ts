@@ -115,7 +115,7 @@ describe("the daily check-in", () => {
 
 describe("streak freezes", () => {
   async function rich(s: Setup, xp = 500) {
-    s.ctx.services.xp.add({ userId: s.userId, amount: xp, source: "admin_adjustment" });
+    await s.ctx.services.xp.add({ userId: s.userId, amount: xp, source: "admin_adjustment" });
   }
 
   test("at the cap: 409 freeze_cap_reached, no XP spent", async () => {
