@@ -64,6 +64,32 @@ export function wrk(
   return { subject, requests_per_second: Math.round(rps), p50_ms: Math.round(p50 * 100) / 100, p99_ms: Math.round(p99 * 100) / 100, non_2xx: non2xx, requests };
 }
 
+/** `wrk` as a child process, without blocking this one: several may load several servers at once. */
+export async function wrkAsync(
+  subject: string,
+  url: string,
+  options: { threads?: number; connections?: number; seconds?: number; script?: string; env?: Record<string, string> } = {},
+): Promise<LoadResult> {
+  const args = ["wrk", `-t${options.threads ?? 1}`, `-c${options.connections ?? 64}`, `-d${options.seconds ?? 5}s`, "--latency"];
+  const scriptDir = mkdtempSync(join(tmpdir(), "coc-wrk-"));
+  if (options.script) {
+    const path = join(scriptDir, "script.lua");
+    writeFileSync(path, options.script);
+    args.push("-s", path);
+  }
+  args.push(url);
+  const child = Bun.spawn(args, { env: { ...process.env, ...options.env }, stdout: "pipe", stderr: "pipe" });
+  const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+  rmSync(scriptDir, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`wrk failed: ${await new Response(child.stderr).text()}`);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? "0");
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? "0");
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? "0");
+  const p50 = parseMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "");
+  const p99 = parseMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? "");
+  return { subject, requests_per_second: Math.round(rps), p50_ms: Math.round(p50 * 100) / 100, p99_ms: Math.round(p99 * 100) / 100, non_2xx: non2xx, requests };
+}
+
 /** A Lua script that sends each request with the next bearer token from a file (distinct users). */
 export function tokenRotationScript(method: string, path: string, body?: string): string {
   const headers = body ? `["Content-Type"]="application/json", ` : `["Content-Length"]="0", `;
@@ -207,7 +233,8 @@ export function rssMb(pid: number): number {
 export async function startCoc(root: string, database: string, env: Record<string, string> = {}) {
   const port = freePort();
   const logFile = join(database, "..", `coc-${port}.log`);
-  const child = Bun.spawn([join(root, "dist/coc"), "serve", "--port", String(port), "--host", "127.0.0.1", "--database", database], {
+  const where = env.COC_DATABASE_URL ? [] : ["--database", database];
+  const child = Bun.spawn([join(root, "dist/coc"), "serve", "--port", String(port), "--host", "127.0.0.1", ...where], {
     // The defaults a self-hoster runs with (info logs included), plus the bench's secrets.
     env: {
       PATH: process.env.PATH ?? "",
@@ -273,16 +300,50 @@ Bun.serve({ port: ${port}, hostname: "127.0.0.1", fetch(request) {
 } });`;
 }
 
+/** Baseline W on Postgres: the same least work of a profile read, the two reads through Bun.SQL (a pool of 20, as coc's). */
+function postgresProfileWorkBaseline(port: number, url: string): string {
+  return profileWorkBaseline(port, ":unused:")
+    .replace(/^import \{ Database \} from "bun:sqlite";\n/, `import { SQL } from "bun";\n`)
+    .replace(/const db = new Database\([^;]*;\ndb\.run\([^;]*;\n/, `const sql = new SQL({ url: ${JSON.stringify(url)}, max: 20 });\n`)
+    .replace(/const user = db\.prepare\(("[^"]*")\);/, (_, text) => `const userSql = ${text.replace("?", "$1")};`)
+    .replace(/const profile = db\.prepare\(("[^"]*")\);/, (_, text) => `const profileSql = ${text.replace("?", "$1")};`)
+    .replace("fetch(request) {", "async fetch(request) {")
+    .replace("const u = user.get(Number(claims.sub));", "const [[u], [pr0]] = await Promise.all([sql.unsafe(userSql, [Number(claims.sub)]), sql.unsafe(profileSql, [Number(claims.sub)])]);")
+    .replace("const pr = profile.get(Number(claims.sub));", "const pr = pr0;")
+    .replace("new Date(u.created_at)", "new Date(Number(u.created_at))");
+}
+
+/** Baseline B on Postgres: one write transaction per request (a ledger insert and a balance upsert), Postgres's durable defaults. */
+function postgresWriteBaseline(port: number, url: string): string {
+  return `import { SQL } from "bun";
+const sql = new SQL({ url: ${JSON.stringify(url)}, max: 20 });
+await sql.unsafe("CREATE TABLE IF NOT EXISTS baseline_ledger (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id int, amount int, created_at bigint)");
+await sql.unsafe("CREATE TABLE IF NOT EXISTS baseline_balances (user_id int PRIMARY KEY, xp int)");
+let n = 0;
+Bun.serve({ port: ${port}, hostname: "127.0.0.1", async fetch() {
+  const user = ++n % 10000;
+  await sql.begin(async (tx) => {
+    await tx.unsafe("INSERT INTO baseline_ledger (user_id, amount, created_at) VALUES ($1, 5, $2)", [user, Date.now()]);
+    await tx.unsafe("INSERT INTO baseline_balances (user_id, xp) VALUES ($1, 5) ON CONFLICT (user_id) DO UPDATE SET xp = baseline_balances.xp + 5", [user]);
+  });
+  return Response.json({ ok: true });
+} });`;
+}
+
 /**
  * Baseline A: bare Bun.serve answering a small JSON; baseline B: one bun:sqlite write transaction
  * per request; baseline W: the least work of an authenticated profile read (needs `database`).
  */
-export async function startBaseline(kind: "json" | "sqlite-write" | "profile-work", dir: string, database?: string) {
+export async function startBaseline(kind: "json" | "sqlite-write" | "profile-work" | "pg-profile-work" | "pg-write", dir: string, database?: string) {
   const port = freePort();
   const script = join(dir, `baseline-${kind}.ts`);
   writeFileSync(
     script,
-    kind === "json"
+    kind === "pg-profile-work"
+      ? postgresProfileWorkBaseline(port, database!)
+      : kind === "pg-write"
+        ? postgresWriteBaseline(port, database!)
+        : kind === "json"
       ? `Bun.serve({ port: ${port}, hostname: "127.0.0.1", fetch: () => Response.json({ status: "ok", db: "ok", version: "0.0.0" }) });`
       : kind === "profile-work"
         ? profileWorkBaseline(port, database!)

@@ -9,6 +9,7 @@ import { abuseBench } from "./abuse.ts";
 import { chatBench } from "./chat.ts";
 import { cliBench } from "./cli.ts";
 import { httpBench } from "./http.ts";
+import { postgresBench } from "./postgres.ts";
 import { startupBench } from "./startup.ts";
 import { statementsBench } from "./statements.ts";
 import { xpBench } from "./xp.ts";
@@ -74,6 +75,19 @@ if (wanted("http")) {
         b ? [subject, b.batches, b.units, Math.round((b.units / Math.max(1, b.batches)) * 10) / 10, b.largestBatch, Object.values(b.sizes).join(" / ")] : [subject, "-", "-", "-", "-", "-"],
       ),
     ),
+    "",
+  );
+}
+if (wanted("postgres")) {
+  const pg = await postgresBench(root);
+  results.postgres = pg;
+  lines.push(
+    `## HTTP on PostgreSQL (a durable local Postgres 15: fsync and synchronous_commit on; the ${pg.seeded.users} seeded users copied over in ${pg.seeded.copy_seconds} s; 64 connections, 5 s; wrk, coc and Postgres on the same 2 cores)`,
+    "",
+    ...table(["scenario", "req/s", "p50 ms", "p99 ms", "non-2xx"], pg.results.map((r) => [r.subject, r.requests_per_second, r.p50_ms, r.p99_ms, r.non_2xx])),
+    "",
+    ...Object.entries(pg.ratios).map(([k, v]) => `- ${k}: ${v}`),
+    `- units of work (a transaction each on Postgres): ${Object.entries(pg.units).map(([k, v]) => `${k} ${v ? `${v.units} (${v.failedUnits} failed)` : "-"}`).join("; ")}`,
     "",
   );
 }

@@ -103,46 +103,55 @@ let postgres: Promise<TestPostgres> | undefined;
  */
 export function testPostgres(): Promise<TestPostgres> {
   postgres ??= (async () => {
-    const bin = postgresBin();
-    const dir = mkdtempSync(join(tmpdir(), "coc-pg-"));
-    const data = join(dir, "data");
-    if (process.getuid?.() === 0) spawnSync(["chown", "postgres:postgres", dir]);
-    const init = spawnSync(asServerUser([join(bin, "initdb"), "-D", data, "-U", "coc", "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C.UTF-8"]));
-    if (init.exitCode !== 0) throw new Error(`initdb failed: ${init.stderr.toString()}`);
-    const port = freePort();
-    spawnTied(
-      asServerUser([
-        join(bin, "postgres"),
-        "-D", data,
-        "-p", String(port),
-        "-k", dir,
-        "-c", "listen_addresses=127.0.0.1",
-        "-c", "fsync=off",
-        "-c", "synchronous_commit=off",
-        "-c", "full_page_writes=off",
-        "-c", "max_connections=500",
-        "-c", "shared_buffers=256MB",
-      ]),
-      dir,
-    );
-    const base = `postgres://coc@127.0.0.1:${port}`;
-    const admin = new Bun.SQL({ url: `${base}/postgres`, max: 4 });
-    await waitUntil(async () => {
-      try {
-        await admin.unsafe("SELECT 1");
-        return true;
-      } catch {
-        return false;
-      }
-    }, "postgres");
+    const server = await startPostgres({ durable: false });
+    const { base, admin } = server;
     await admin.unsafe(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
     const { migratePostgres } = await import("../../src/db/postgres.ts");
     const template = new Bun.SQL({ url: `${base}/${TEMPLATE_DATABASE}`, max: 1 });
     await migratePostgres(template);
     await template.close();
-    return { base, admin };
+    return server;
   })();
   return postgres;
+}
+
+/**
+ * Starts a PostgreSQL server of its own in a temp folder on a free port (stopped, and the folder
+ * removed, when this process is gone): trust authentication on 127.0.0.1 only. `durable: false`
+ * (tests) turns fsync off; benchmarks keep Postgres's defaults (fsync, synchronous_commit on).
+ */
+export async function startPostgres(options: { durable: boolean }): Promise<TestPostgres> {
+  const bin = postgresBin();
+  const dir = mkdtempSync(join(tmpdir(), "coc-pg-"));
+  const data = join(dir, "data");
+  if (process.getuid?.() === 0) spawnSync(["chown", "postgres:postgres", dir]);
+  const init = spawnSync(asServerUser([join(bin, "initdb"), "-D", data, "-U", "coc", "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C.UTF-8"]));
+  if (init.exitCode !== 0) throw new Error(`initdb failed: ${init.stderr.toString()}`);
+  const port = freePort();
+  spawnTied(
+    asServerUser([
+      join(bin, "postgres"),
+      "-D", data,
+      "-p", String(port),
+      "-k", dir,
+      "-c", "listen_addresses=127.0.0.1",
+      ...(options.durable ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]),
+      "-c", "max_connections=500",
+      "-c", "shared_buffers=256MB",
+    ]),
+    dir,
+  );
+  const base = `postgres://coc@127.0.0.1:${port}`;
+  const admin = new Bun.SQL({ url: `${base}/postgres`, max: 4 });
+  await waitUntil(async () => {
+    try {
+      await admin.unsafe("SELECT 1");
+      return true;
+    } catch {
+      return false;
+    }
+  }, "postgres");
+  return { base, admin };
 }
 
 let databases = 0;
