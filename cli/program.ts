@@ -8,6 +8,7 @@ import { createAdminCommand } from "./commands/create-admin.ts";
 import { disableUserCommand } from "./commands/disable-user.ts";
 import { enableUserCommand } from "./commands/enable-user.ts";
 import { grantXpCommand } from "./commands/grant-xp.ts";
+import { importDjangoCommand } from "./commands/import-django.ts";
 import { listUsersCommand } from "./commands/list-users.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { replayPaymentsCommand } from "./commands/replay-payments.ts";
@@ -46,6 +47,7 @@ export function buildProgram(io: CliIO, running: () => void = () => {}): Command
   enableUserCommand(program, io);
   replayPaymentsCommand(program, io);
   backupCommand(program, io);
+  importDjangoCommand(program, io);
   return program;
 }
 

@@ -122,7 +122,10 @@ export class AuthService {
     }
     await admission.succeeded();
     if (user.disabled) throw accountDisabled();
+    // A password brought over from the original service is replaced by argon2id at its first use.
+    const rehashed = hash && this.deps.passwords.needsRehash(hash) ? await this.deps.passwords.hash(input.password) : null;
     const tokens = await this.deps.writer.run(async (tx) => {
+      if (rehashed) await this.deps.users.replacePasswordHashIn(tx, user.id, hash!, rehashed);
       await this.deps.users.markSignIn(tx, user.id, "local");
       return this.deps.tokens.issueIn(tx, user);
     });

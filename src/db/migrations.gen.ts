@@ -9,8 +9,10 @@ import sql0_5 from "../../drizzle/0005_chat.sql" with { type: "text" };
 import sql0_6 from "../../drizzle/0006_check_ins_one_index.sql" with { type: "text" };
 import sql0_7 from "../../drizzle/0007_oauth_link.sql" with { type: "text" };
 import sql0_8 from "../../drizzle/0008_original_client.sql" with { type: "text" };
+import sql0_9 from "../../drizzle/0009_import_django.sql" with { type: "text" };
 import journal1 from "../../drizzle-pg/meta/_journal.json" with { type: "json" };
 import sql1_0 from "../../drizzle-pg/0000_postgres_foundation.sql" with { type: "text" };
+import sql1_1 from "../../drizzle-pg/0001_import_django.sql" with { type: "text" };
 
 export const sqliteMigrations = {
   journal: journal0,
@@ -24,11 +26,13 @@ export const sqliteMigrations = {
     "0006_check_ins_one_index": sql0_6,
     "0007_oauth_link": sql0_7,
     "0008_original_client": sql0_8,
+    "0009_import_django": sql0_9,
   } as Readonly<Record<string, string>>,
 };
 export const postgresMigrations = {
   journal: journal1,
   sql: {
     "0000_postgres_foundation": sql1_0,
+    "0001_import_django": sql1_1,
   } as Readonly<Record<string, string>>,
 };

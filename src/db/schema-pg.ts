@@ -225,3 +225,14 @@ export const chatMessages = pgTable(
   },
   (table) => [index("chat_messages_user_idx").on(table.userId)],
 );
+
+export const importedRows = pgTable(
+  "imported_rows",
+  {
+    kind: text("kind").notNull(),
+    sourceId: text("source_id").notNull(),
+    targetId: integer("target_id").notNull(),
+    importedAt: ms("imported_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.kind, table.sourceId] })],
+);

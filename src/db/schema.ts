@@ -173,7 +173,7 @@ export const oauthStates = sqliteTable(
   (table) => [index("oauth_states_expires_idx").on(table.expiresAt)],
 );
 
-export const XP_SOURCES = ["check_in", "purchase", "referral", "admin_adjustment", "streak_freeze_purchase"] as const;
+export const XP_SOURCES = ["check_in", "purchase", "referral", "admin_adjustment", "streak_freeze_purchase", "import_adjustment"] as const;
 export type XpSource = (typeof XP_SOURCES)[number];
 
 /**
@@ -273,4 +273,20 @@ export const chatMessages = sqliteTable(
     createdAt: epochMs("created_at").notNull(),
   },
   (table) => [index("chat_messages_user_idx").on(table.userId)],
+);
+
+/**
+ * What `coc import-django` brought over: a row of the original's (`kind` + its id there) and the
+ * row it became here. Written in the same transaction as that row, so an interrupted import
+ * resumes where it stopped and a second one imports nothing twice.
+ */
+export const importedRows = sqliteTable(
+  "imported_rows",
+  {
+    kind: text("kind").notNull(),
+    sourceId: text("source_id").notNull(),
+    targetId: integer("target_id").notNull(),
+    importedAt: epochMs("imported_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.kind, table.sourceId] })],
 );

@@ -116,6 +116,14 @@ export class UserService {
     await tx.db.update(users).set({ lastSignInProvider: provider }).where(eq(users.id, userId));
   }
 
+  /** Replaces a password hash by another of the same password, unless it was changed meanwhile. */
+  async replacePasswordHashIn(tx: Tx, userId: number, was: string, hash: string): Promise<void> {
+    await tx.db
+      .update(users)
+      .set({ passwordHash: hash, updatedAt: this.deps.clock.now() })
+      .where(and(eq(users.id, userId), eq(users.passwordHash, was)));
+  }
+
   /** Ties an OAuth identity to a user (inside the caller's transaction). */
   async linkIdentity(tx: Tx, userId: number, identity: NewIdentity): Promise<void> {
     const now = this.deps.clock.now();

@@ -18,6 +18,7 @@ const SIGN: Record<XpSource, "positive" | "negative" | "any"> = {
   referral: "positive",
   admin_adjustment: "any",
   streak_freeze_purchase: "negative",
+  import_adjustment: "any",
 };
 
 export interface XpChange {
@@ -30,6 +31,8 @@ export interface XpChange {
   /** Who caused it: "user:<id>", "admin:<name>", "system" … */
   actor?: string;
   note?: string | null;
+  /** When it happened, when that is not now (an imported check-in keeps its original time). */
+  at?: Date;
 }
 
 /** One change of XP as the ledger holds it. */
@@ -156,7 +159,8 @@ export class XpService {
     }
     const now = this.deps.clock.now().getTime();
     await tx.run(SET_BALANCE, balance, now, change.userId);
-    const entry = await tx.one(RECORD, change.userId, change.amount, change.source, reference, balance, change.actor ?? "system", change.note ?? null, now);
+    const at = change.at?.getTime() ?? now;
+    const entry = await tx.one(RECORD, change.userId, change.amount, change.source, reference, balance, change.actor ?? "system", change.note ?? null, at);
     return { entry: ledgerEntry(entry!), applied: true, balance };
   }
 

@@ -275,7 +275,7 @@ describe("sharing the file with the server", () => {
 
 describe("help and confirmation", () => {
   test("every command has --help with examples", async () => {
-    for (const command of ["serve", "migrate", "grant-xp", "reset-streak", "list-users", "replay-payments", "create-admin", "set-role", "disable-user", "enable-user", "backup"]) {
+    for (const command of ["serve", "migrate", "grant-xp", "reset-streak", "list-users", "replay-payments", "create-admin", "set-role", "disable-user", "enable-user", "backup", "import-django"]) {
       const help = await runCoc([command, "--help"]);
       expect(help.code).toBe(0);
       expect(help.stdout).toContain("Examples:");
