@@ -20,10 +20,14 @@ function queryBuilder(client: Client): Db {
 /** A Store over Postgres: the pool (reads), or one unit's transaction. */
 export class PgStore implements Store {
   readonly engine = "postgres" as const;
-  readonly db: Db;
+  #db: Db | undefined;
 
-  constructor(private readonly client: Client) {
-    this.db = queryBuilder(client);
+  constructor(private readonly client: Client) {}
+
+  /** drizzle over this client, made on first use: a unit of only hand-written statements never pays for it. */
+  get db(): Db {
+    this.#db ??= queryBuilder(this.client);
+    return this.#db;
   }
 
   async one<R, P extends unknown[]>(statement: Sql<R, P>, ...params: P): Promise<R | undefined> {
