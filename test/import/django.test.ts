@@ -193,6 +193,10 @@ describe("coc import-django", () => {
     const table = await s.importer("--dry-run");
     expect(table.stdout).toContain("dry run: nothing was written");
     expect(table.stdout).toMatch(/users\s+12/);
+    // On a terminal, a progress bar per step (on stderr: stdout stays the report).
+    const onTerminal = await runCoc(["import-django", s.source, "--dry-run"], { env: s.env, cwd: s.dir, tty: {} });
+    expect(onTerminal.stderr).toContain(`users      [${"#".repeat(30)}] 12/12`);
+    expect(onTerminal.stderr).toContain("check-ins  [");
   }, 60_000);
 
   test("from the original's PostgreSQL (numeric amounts, timestamptz, another column order), the same result", async () => {
