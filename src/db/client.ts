@@ -1,12 +1,12 @@
 import { Database, type Statement } from "bun:sqlite";
-import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
+import { drizzle } from "drizzle-orm/bun-sqlite";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import * as schema from "./schema.ts";
-import { SqliteStore } from "./store.ts";
+import { type Db, SqliteStore } from "./store.ts";
 import { SqliteWriter } from "./writer.ts";
 
-export type Db = BunSQLiteDatabase<typeof schema>;
+export type { Db } from "./store.ts";
 export type { Tx, Unit } from "./writer.ts";
 
 export interface OpenDatabase {

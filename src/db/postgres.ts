@@ -1,7 +1,7 @@
 import { SQL } from "bun";
 import { drizzle } from "drizzle-orm/bun-sql";
 import type { Logger } from "../log.ts";
-import type { Db } from "./client.ts";
+import type { Db } from "./store.ts";
 import { embeddedMigrations, type Migration, MigrationError, type MigrationResult } from "./migrate.ts";
 import type { Sql, Store, Tx } from "./store.ts";
 import type { Unit, Writer, WriterStats } from "./writer.ts";

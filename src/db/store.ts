@@ -1,5 +1,9 @@
 import type { Database, Statement as SqliteStatement } from "bun:sqlite";
-import type { Db } from "./client.ts";
+import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import type * as schema from "./schema.ts";
+
+/** drizzle over the tables of schema.ts (SQLite's builder; on Postgres the same tables map to the same columns). */
+export type Db = BunSQLiteDatabase<typeof schema>;
 
 export type Awaitable<T> = T | Promise<T>;
 

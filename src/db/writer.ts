@@ -1,6 +1,5 @@
 import type { Database } from "bun:sqlite";
-import type { Db } from "./client.ts";
-import { type Awaitable, SqliteStore, type Tx } from "./store.ts";
+import { type Awaitable, type Db, SqliteStore, type Tx } from "./store.ts";
 
 export type { Tx } from "./store.ts";
 
