@@ -49,10 +49,10 @@ async function setup(kind: "sqlite" | "postgres" = "sqlite", data: OriginalData 
     return JSON.parse(result.stdout);
   };
   /** The server's view, on the same database, with a fake GitHub for sign-ins. */
-  const server = async () => {
+  const server = async (extra: Record<string, string> = {}) => {
     const github = await FakeOAuthProvider.start("github", new FakeClock());
     fakes.push(github);
-    const test = await createTestContext({ env: { COC_DATABASE: target, COC_DATA_DIR: join(dir, "data"), COC_OAUTH_REDIRECT_URIS: CALLBACK, ...github.env() } });
+    const test = await createTestContext({ env: { COC_DATABASE: target, COC_DATA_DIR: join(dir, "data"), COC_OAUTH_REDIRECT_URIS: CALLBACK, ...github.env(), ...extra } });
     return { ...test, app: createApp(test.ctx), github };
   };
   return { data, source, media, env, target, importer, json, server, dir };
@@ -176,6 +176,23 @@ describe("coc import-django", () => {
     expect(await query(s2.ctx, "SELECT CAST(count(*) AS INTEGER) AS n FROM users")).toEqual([{ n: 12 }]);
     const plain = await s.importer();
     expect(plain.stdout).toContain("nothing new to import");
+  }, 60_000);
+
+  test("runs beside a serving coc on the same database: its sign-ups and check-ins go on meanwhile", async () => {
+    const s = await setup("sqlite", originalCommunity({ extraMembers: 300 }));
+    const s2 = await s.server({ COC_REGISTRATIONS_PER_ADDRESS: "100/1h" });
+    const importing = s.json();
+    const answers: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const registered = await call(s2.app, "POST", "/api/auth/register/", { json: { username: `newcomer${i}`, email: `newcomer${i}@example.com`, password: "long enough password" }});
+      answers.push(registered.status);
+      answers.push((await call(s2.app, "POST", "/api/rewards/check-in/", { token: registered.body.access_token })).status);
+    }
+    const report = await importing;
+    expect(answers.filter((status) => status === 201).length).toBe(30);
+    expect(report.kinds.users.imported).toBe(s.data.users.length);
+    expect(await query(s2.ctx, "SELECT CAST(count(*) AS INTEGER) AS n FROM users")).toEqual([{ n: s.data.users.length + 15 }]);
+    for (const row of await balances(s2.ctx)) expect(row.ledger).toBe(row.xp);
   }, 60_000);
 
   test("--dry-run prints what it would do and changes nothing", async () => {
