@@ -114,6 +114,39 @@ const RECORD = statement<LedgerRow, [number, number, XpSource, string | null, nu
   pg: `INSERT INTO xp_ledger (user_id, amount, source, reference, balance_after, actor, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${LEDGER_COLUMNS}`,
 });
 
+/**
+ * Postgres: the whole of `addIn` in one statement (one round trip instead of four): the earlier
+ * entry of the same reference, the balance locked FOR UPDATE, the new balance and the entry, each
+ * written only when there is no earlier entry and the balance stays at or above zero. Answers one
+ * row: `applied` (the new entry), `repeat` (the earlier entry, and the balance), or `refused` (the
+ * balance, null when the user has no profile).
+ */
+const APPLY_PG = statement<
+  LedgerRow & { outcome: "applied" | "repeat" | "refused"; current: number | null },
+  [number, number, XpSource, string | null, string, string | null, number, number]
+>({
+  sqlite: "",
+  pg: `WITH prior AS (
+    SELECT ${LEDGER_COLUMNS} FROM xp_ledger WHERE $4::text IS NOT NULL AND source = $3::text AND reference = $4::text
+  ), cur AS (
+    SELECT xp FROM profiles WHERE user_id = $1::int FOR UPDATE
+  ), upd AS (
+    UPDATE profiles p SET xp = cur.xp + $2::int, updated_at = $8::bigint
+    FROM cur WHERE p.user_id = $1::int AND NOT EXISTS (SELECT 1 FROM prior) AND cur.xp + $2::int >= 0
+    RETURNING p.xp
+  ), ins AS (
+    INSERT INTO xp_ledger (user_id, amount, source, reference, balance_after, actor, note, created_at)
+    SELECT $1::int, $2::int, $3::text, $4::text, upd.xp, $5::text, $6::text, $7::bigint FROM upd
+    RETURNING ${LEDGER_COLUMNS}
+  )
+  SELECT 'applied' AS outcome, ${LEDGER_COLUMNS}, balance_after AS current FROM ins
+  UNION ALL
+  SELECT 'repeat', ${LEDGER_COLUMNS}, (SELECT xp FROM cur) FROM prior
+  UNION ALL
+  SELECT 'refused', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, (SELECT xp FROM cur)
+  WHERE NOT EXISTS (SELECT 1 FROM prior) AND NOT EXISTS (SELECT 1 FROM upd)`,
+});
+
 export class XpService {
   readonly #history;
 
@@ -141,6 +174,7 @@ export class XpService {
    */
   async addIn(tx: Tx, change: XpChange): Promise<XpResult> {
     validate(change);
+    if (tx.engine === "postgres") return this.#addInOneStatement(tx, change);
     const reference = change.reference ?? null;
     if (reference !== null) {
       const earlier = await tx.one(BY_REFERENCE, change.source, reference);
@@ -162,6 +196,22 @@ export class XpService {
     const at = change.at?.getTime() ?? now;
     const entry = await tx.one(RECORD, change.userId, change.amount, change.source, reference, balance, change.actor ?? "system", change.note ?? null, at);
     return { entry: ledgerEntry(entry!), applied: true, balance };
+  }
+
+  /** `addIn` on Postgres: the same decisions, made by one statement (APPLY_PG). */
+  async #addInOneStatement(tx: Tx, change: XpChange): Promise<XpResult> {
+    const reference = change.reference ?? null;
+    const now = this.deps.clock.now().getTime();
+    const row = await tx.one(APPLY_PG, change.userId, change.amount, change.source, reference, change.actor ?? "system", change.note ?? null, change.at?.getTime() ?? now, now);
+    if (row?.outcome === "applied") return { entry: ledgerEntry(row), applied: true, balance: row.balance_after };
+    if (row?.outcome === "repeat") {
+      if (row.user_id !== change.userId || row.amount !== change.amount) {
+        throw new AppError("conflict", "reference_conflict", `${change.source} ${reference} was already recorded with other values`);
+      }
+      return { entry: ledgerEntry(row), applied: false, balance: balanceFrom(row.current === null ? undefined : { xp: row.current }) };
+    }
+    if (row?.current === null || row?.current === undefined) throw new AppError("not_found", "user_not_found", "No such user");
+    throw new AppError("conflict", "insufficient_xp", `Not enough XP: ${row.current} available, ${-change.amount} needed`);
   }
 
   /** The entry recorded for `(source, reference)` as a unit sees it (its own writes included). */
