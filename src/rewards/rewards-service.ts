@@ -105,6 +105,21 @@ const SAVE_STREAK = statement<never, [number, number, number, string, number, nu
   pg: "UPDATE profiles SET current_streak = $1, longest_streak = $2, streak_freezes = $3, last_check_in = $4, updated_at = $5 WHERE user_id = $6",
 });
 
+/**
+ * Postgres: the check-in row and the streak in one statement (a round trip less; SQLite runs the
+ * two above, each a call into the same process). Parameters: the row's eight, then the longest
+ * streak and the freezes left.
+ */
+const RECORD_CHECK_IN_AND_STREAK_PG = statement<CheckInDbRow, [number, string, string, number, number, number, number, number, number, number]>({
+  sqlite: "",
+  pg: `WITH streak AS (
+    UPDATE profiles SET current_streak = $4::int, longest_streak = $9::int, streak_freezes = $10::int, last_check_in = $2::text, updated_at = $8::bigint
+    WHERE user_id = $1::int
+  )
+  INSERT INTO check_ins (user_id, date, timezone, streak_day, cycle_day, xp_earned, freezes_used, created_at)
+  VALUES ($1::int, $2::text, $3::text, $4::int, $5::int, $6::int, $7::int, $8::bigint) RETURNING ${CHECK_IN_COLUMNS}`,
+});
+
 export class RewardsService {
   readonly #dateIn = cachedLocalDate();
 
@@ -123,9 +138,12 @@ export class RewardsService {
       const decision = decideCheckIn(state, now, zone, this.deps.config.table, this.#dateIn);
       if (!decision.allowed) throw new AppError("conflict", "already_checked_in", "Already checked in today");
       const at = now.getTime();
-      const row = await tx.one(RECORD_CHECK_IN, userId, decision.date, zone, decision.streakDay, decision.cycleDay, decision.xp, decision.freezesUsed, at);
       const freezes = state.freezes - decision.freezesUsed;
-      await tx.run(SAVE_STREAK, decision.streakDay, decision.longest, freezes, decision.date, at, userId);
+      const row =
+        tx.engine === "postgres"
+          ? await tx.one(RECORD_CHECK_IN_AND_STREAK_PG, userId, decision.date, zone, decision.streakDay, decision.cycleDay, decision.xp, decision.freezesUsed, at, decision.longest, freezes)
+          : await tx.one(RECORD_CHECK_IN, userId, decision.date, zone, decision.streakDay, decision.cycleDay, decision.xp, decision.freezesUsed, at);
+      if (tx.engine !== "postgres") await tx.run(SAVE_STREAK, decision.streakDay, decision.longest, freezes, decision.date, at, userId);
       const credit = await this.deps.xp.addIn(tx, { userId, amount: decision.xp, source: "check_in", reference: `${userId}:${decision.date}`, actor: `user:${userId}` });
       return {
         checkIn: checkInOf(row!),
