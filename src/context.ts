@@ -33,6 +33,7 @@ import { ProfileService } from "./users/profile-service.ts";
 import { ReferralService } from "./users/referral-service.ts";
 import { UserService } from "./users/user-service.ts";
 import { MediaStore } from "./web/media-store.ts";
+import { DjangoImporter } from "./import/django-import.ts";
 import { XpService } from "./xp/xp-service.ts";
 
 /** The outside services the product talks to; an absent one is off. */
@@ -61,6 +62,8 @@ export interface Services {
   health: DatabaseHealth;
   /** Where throttles count: this process, or Redis. */
   throttles: ThrottleStore;
+  /** `coc import-django`: the original service's community, brought in. */
+  djangoImport: DjangoImporter;
 }
 
 /** Everything the server, the CLI and a test share: built once per process (or per test). */
@@ -236,6 +239,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     }),
     health: new DatabaseHealth(reader),
     throttles,
+    djangoImport: new DjangoImporter({ reader, writer, clock, log, xp, media }),
   };
   const connections = new ConnectionRegistry();
   metrics.watch({ openSockets: () => connections.size, chatUsers: () => services.chatHub.userCount });

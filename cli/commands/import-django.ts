@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { resolve } from "node:path";
-import { DjangoImporter, IMPORT_KINDS, type ImportReport } from "../../src/import/django-import.ts";
+import { IMPORT_KINDS, type ImportReport } from "../../src/import/django-import.ts";
 import { isPostgresSource, readDjango } from "../../src/import/django-source.ts";
 import { withContext } from "../context.ts";
 import { renderTable } from "../format.ts";
@@ -49,8 +49,7 @@ export function importDjangoCommand(program: Command, io: CliIO): void {
       if (options.mediaUrl && !/^https?:\/\/[^\s]+$/i.test(options.mediaUrl)) throw new Error("--media-url must be an http(s) URL");
       const data = await readDjango(isPostgresSource(source) ? source : resolve(io.cwd, source));
       await withContext(io, configFlags(options), async (ctx) => {
-        const importer = new DjangoImporter({ reader: ctx.store, writer: ctx.writer, clock: ctx.clock, log: ctx.log, xp: ctx.services.xp, media: ctx.services.media });
-        const report = await importer.run(data, { dryRun: options.dryRun, mediaDir: options.media ?? null, mediaUrl: options.mediaUrl ?? null, onProgress: options.json ? undefined : progressBar(io) });
+        const report = await ctx.services.djangoImport.run(data, { dryRun: options.dryRun, mediaDir: options.media ?? null, mediaUrl: options.mediaUrl ?? null, onProgress: options.json ? undefined : progressBar(io) });
         if (options.json) {
           io.stdout(`${JSON.stringify({ dry_run: report.dryRun, nothing_new: report.nothingNew, kinds: report.kinds, renamed: report.renamed, notes: report.notes }, null, 2)}\n`);
           return;

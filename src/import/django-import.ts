@@ -110,6 +110,7 @@ export class DjangoImporter {
 
     // What earlier runs brought over: kind → source id → id here.
     const done = new Map<string, Map<string, number>>();
+    this.deps.reader.enter();
     for (const row of await this.deps.reader.db.select().from(importedRows)) {
       let kind = done.get(row.kind);
       if (!kind) done.set(row.kind, (kind = new Map()));
