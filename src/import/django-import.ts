@@ -475,7 +475,9 @@ export class DjangoImporter {
     if (/^https?:\/\//i.test(path)) return path;
     if (options.mediaDir) {
       const root = realpathSync(options.mediaDir);
-      const file = resolve(root, path);
+      // Inside the folder, links followed: a path (or a link in it) that leads out is not read.
+      const named = resolve(root, path);
+      const file = existsSync(named) ? realpathSync(named) : named;
       if (file.startsWith(root + sep) && existsSync(file)) {
         try {
           const bytes = new Uint8Array(readFileSync(file));

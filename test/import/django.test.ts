@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "../../src/app.ts";
 import { streakChain } from "../../src/import/django-import.ts";
@@ -194,6 +194,20 @@ describe("coc import-django", () => {
     expect(await query(s2.ctx, "SELECT CAST(count(*) AS INTEGER) AS n FROM users")).toEqual([{ n: s.data.users.length + 15 }]);
     for (const row of await balances(s2.ctx)) expect(row.ledger).toBe(row.xp);
   }, 60_000);
+
+  test("a picture path that leads out of the media folder (.., or a link inside it) is not read", async () => {
+    const data = originalCommunity();
+    data.users.find((u) => u.username === "arjun-dev")!.avatar = "avatars/link.png";
+    data.users.find((u) => u.username === "kiran")!.avatar = "../outside.png";
+    const s = await setup("sqlite", data);
+    writeFileSync(join(s.dir, "outside.png"), PNG);
+    symlinkSync(join(s.dir, "outside.png"), join(s.media, "avatars", "link.png"));
+    const report = await s.json("--media", s.media);
+    expect(report.notes).toContain(`arjun-dev: avatars/link.png is not in ${s.media}; not copied`);
+    expect(report.notes).toContain(`kiran: ../outside.png is not in ${s.media}; not copied`);
+    const s2 = await s.server();
+    expect(await query(s2.ctx, "SELECT avatar_url FROM profiles p JOIN users u ON u.id = p.user_id WHERE u.username IN ('arjun-dev', 'kiran')")).toEqual([{ avatar_url: null }, { avatar_url: null }]);
+  });
 
   test("--dry-run prints what it would do and changes nothing", async () => {
     const s = await setup("sqlite");
