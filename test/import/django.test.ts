@@ -209,6 +209,18 @@ describe("coc import-django", () => {
     expect(await query(s2.ctx, "SELECT avatar_url FROM profiles p JOIN users u ON u.id = p.user_id WHERE u.username IN ('arjun-dev', 'kiran')")).toEqual([{ avatar_url: null }, { avatar_url: null }]);
   });
 
+  test("a name already taken here gets a suffix and is listed; the member here keeps theirs", async () => {
+    const s = await setup("sqlite");
+    const s2 = await s.server();
+    const here = await s2.ctx.services.users.create({ username: "DEV_TESTER" });
+    const report = await s.json();
+    expect(report.renamed).toContainEqual({ from: "dev_tester", to: "dev_tester_2" });
+    expect(report.kinds.users.renamed).toBe(2);
+    const login = await call(s2.app, "POST", "/api/auth/login/", { json: { login: "dev_tester_2", password: PASSWORDS.dev_tester } });
+    expect(login.status).toBe(200);
+    expect((await s2.ctx.services.users.findById(here.id))!.username).toBe("DEV_TESTER");
+  });
+
   test("--dry-run prints what it would do and changes nothing", async () => {
     const s = await setup("sqlite");
     const plan = await s.json("--dry-run");
