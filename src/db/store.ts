@@ -63,6 +63,7 @@ export class SqliteStore implements Store {
   #statement(statement: Sql<unknown, unknown[]>): SqliteStatement {
     let prepared = this.#prepared.get(statement);
     if (!prepared) {
+      if (!statement.sqlite) throw new Error(`a Postgres-only statement was run on SQLite: ${statement.pg.slice(0, 60)}`);
       prepared = this.sqlite.prepare(statement.sqlite);
       this.#prepared.set(statement, prepared);
     }

@@ -102,7 +102,8 @@ export async function createTestContext(
     },
   });
   // argon2id still, at a cost that keeps a suite of hundreds of logins fast.
-  const ctx = await createContext(config, { clock, log, passwordCost: CHEAP_PASSWORDS, ...options.overrides });
+  // On Postgres every database handed out is migrated already (a copy of the template, or emptied).
+  const ctx = await createContext(config, { clock, log, passwordCost: CHEAP_PASSWORDS, ...(testEngine === "postgres" ? { migrate: false } : {}), ...options.overrides });
   if (testScoped) opened.push(ctx);
   return { ctx, clock, config, logs, rawLogs };
 }
