@@ -108,8 +108,9 @@ describe("throttles across instances (Redis)", () => {
     // Burst of 5 per user, wherever the frames arrive: the sixth is refused.
     const answers = [];
     for (let i = 0; i < 3; i++) answers.push(await onB.next((f) => (f.type === "chat_message" && f.message.startsWith("b")) || f.type === "error"));
-    expect(answers.map((f) => f.type)).toEqual(["chat_message", "chat_message", "error"]);
-    expect(answers[2]).toMatchObject({ code: "rate_limited" });
+    // The refusal goes to the sender at once; accepted messages come back through Redis: either order.
+    expect(answers.filter((f) => f.type === "chat_message").map((f) => f.message)).toEqual(["b1", "b2"]);
+    expect(answers.filter((f) => f.type === "error")).toEqual([expect.objectContaining({ code: "rate_limited" })]);
   });
 });
 
