@@ -1,4 +1,4 @@
-import { type Subprocess, spawnSync } from "bun";
+import { spawnSync } from "bun";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,12 +18,15 @@ function freePort(): number {
 
 /**
  * Runs `command` under a watchdog that stops it (and removes `dir`) once this test process is gone,
- * however it ended (an exit handler does not run when the runner is killed).
+ * however it ended (an exit handler does not run when the runner is killed). The watchdog is
+ * detached (started in the background of a shell that exits at once): bun test kills the child
+ * processes a test leaves running, and a killed watchdog would leave its server behind. Postgres
+ * outlives the `runuser` it was started by for a moment: the folder goes once its pid file has.
  */
-function spawnTied(command: string[], dir: string): Subprocess {
+function spawnTied(command: string[], dir: string): void {
   const quoted = command.map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(" ");
-  const script = `${quoted} & child=$!; while kill -0 ${process.pid} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done; kill $child 2>/dev/null; wait $child; rm -rf '${dir}'`;
-  return Bun.spawn(["sh", "-c", script], { stdout: "ignore", stderr: "ignore" });
+  const watchdog = `${quoted} & child=$!; while kill -0 ${process.pid} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done; kill $child 2>/dev/null; wait $child; for i in $(seq 50); do [ -e '${dir}/data/postmaster.pid' ] || break; sleep 0.2; done; rm -rf '${dir}'`;
+  spawnSync(["sh", "-c", `(${watchdog}) </dev/null >/dev/null 2>&1 &`]);
 }
 
 async function waitUntil(ready: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
