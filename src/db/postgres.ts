@@ -4,7 +4,7 @@ import type { Logger } from "../log.ts";
 import type { Db } from "./store.ts";
 import { embeddedMigrations, type Migration, MigrationError, type MigrationResult } from "./migrate.ts";
 import type { Sql, Store, Tx } from "./store.ts";
-import type { Unit, Writer, WriterStats } from "./writer.ts";
+import { BatchTally, type Unit, type Writer, type WriterStats } from "./writer.ts";
 
 /** What Bun's SQL client answers: a pooled client, a reserved connection or a transaction. */
 type Client = Pick<SQL, "unsafe">;
@@ -85,8 +85,8 @@ export class PostgresWriter implements Writer {
   #closed = false;
   #running = 0;
   #idle: (() => void) | null = null;
-  #observers: ((size: number, failedUnits: number, batchFailed: boolean) => void)[] = [];
-  readonly #stats: WriterStats = { batches: 0, units: 0, failedUnits: 0, failedBatches: 0, largestBatch: 0, sizes: { "1": 0, "2-3": 0, "4-7": 0, "8-15": 0, "16-31": 0, "32-63": 0, "64+": 0 } };
+  /** Every unit is a commit of its own: a "batch" of one. */
+  readonly #tally = new BatchTally();
   /** Units run again after a serialization failure or a deadlock. */
   retries = 0;
 
@@ -124,13 +124,7 @@ export class PostgresWriter implements Writer {
   }
 
   #count(failed: boolean): void {
-    for (const observe of this.#observers) observe(1, failed ? 1 : 0, false);
-    const stats = this.#stats;
-    stats.batches++;
-    stats.units++;
-    if (failed) stats.failedUnits++;
-    stats.largestBatch = Math.max(stats.largestBatch, 1);
-    stats.sizes["1"]!++;
+    this.#tally.count(1, failed ? 1 : 0, false);
   }
 
   async flush(): Promise<void> {
@@ -139,11 +133,11 @@ export class PostgresWriter implements Writer {
   }
 
   observe(observer: (size: number, failedUnits: number, batchFailed: boolean) => void): void {
-    this.#observers.push(observer);
+    this.#tally.observe(observer);
   }
 
   stats(): WriterStats {
-    return { ...this.#stats, sizes: { ...this.#stats.sizes } };
+    return this.#tally.stats();
   }
 
   async close(): Promise<void> {

@@ -37,6 +37,32 @@ function bucketOf(size: number): (typeof SIZE_BUCKETS)[number] {
   return SIZE_BUCKETS[Math.min(SIZE_BUCKETS.length - 1, Math.floor(Math.log2(size)))]!;
 }
 
+/** What a writer observes of its commits: the observers (metrics) and the totals (`stats`). */
+export class BatchTally {
+  readonly #observers: ((size: number, failedUnits: number, batchFailed: boolean) => void)[] = [];
+  readonly #stats: WriterStats = { batches: 0, units: 0, failedUnits: 0, failedBatches: 0, largestBatch: 0, sizes: Object.fromEntries(SIZE_BUCKETS.map((b) => [b, 0])) };
+
+  /** One commit (or a batch that failed whole) of `size` units, `failed` of them rolled back alone. */
+  count(size: number, failed: number, batchFailed: boolean): void {
+    for (const observe of this.#observers) observe(size, failed, batchFailed);
+    const stats = this.#stats;
+    stats.batches++;
+    stats.units += size;
+    stats.failedUnits += batchFailed ? 0 : failed;
+    if (batchFailed) stats.failedBatches++;
+    stats.largestBatch = Math.max(stats.largestBatch, size);
+    stats.sizes[bucketOf(size)]!++;
+  }
+
+  observe(observer: (size: number, failedUnits: number, batchFailed: boolean) => void): void {
+    this.#observers.push(observer);
+  }
+
+  stats(): WriterStats {
+    return { ...this.#stats, sizes: { ...this.#stats.sizes } };
+  }
+}
+
 /** The one way to write, whichever the engine. */
 export interface Writer {
   /** Runs `work` as one unit; settles once it is committed (durable) or failed. */
@@ -64,11 +90,10 @@ export interface Writer {
  */
 export class SqliteWriter implements Writer {
   #queue: Queued[] = [];
-  #observers: ((size: number, failedUnits: number, batchFailed: boolean) => void)[] = [];
   #scheduled = false;
   #flushing: Promise<void> | null = null;
   #closed = false;
-  readonly #stats: WriterStats = { batches: 0, units: 0, failedUnits: 0, failedBatches: 0, largestBatch: 0, sizes: Object.fromEntries(SIZE_BUCKETS.map((b) => [b, 0])) };
+  readonly #tally = new BatchTally();
   readonly #tx: SqliteStore;
   readonly #begin;
   readonly #commit;
@@ -170,23 +195,16 @@ export class SqliteWriter implements Writer {
   }
 
   #count(size: number, failed: number, batchFailed: boolean): void {
-    for (const observe of this.#observers) observe(size, failed, batchFailed);
-    const stats = this.#stats;
-    stats.batches++;
-    stats.units += size;
-    stats.failedUnits += batchFailed ? 0 : failed;
-    if (batchFailed) stats.failedBatches++;
-    stats.largestBatch = Math.max(stats.largestBatch, size);
-    stats.sizes[bucketOf(size)]!++;
+    this.#tally.count(size, failed, batchFailed);
   }
 
   /** Calls `observer` after every batch with its size and failures (metrics). */
   observe(observer: (size: number, failedUnits: number, batchFailed: boolean) => void): void {
-    this.#observers.push(observer);
+    this.#tally.observe(observer);
   }
 
   stats(): WriterStats {
-    return { ...this.#stats, sizes: { ...this.#stats.sizes } };
+    return this.#tally.stats();
   }
 
   /** Commits what is queued and refuses further units. */

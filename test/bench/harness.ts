@@ -37,12 +37,10 @@ function parseMs(text: string): number {
   return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value;
 }
 
-/** Drives `url` with wrk (`threads`, `connections`, `seconds`), optionally with a Lua script. */
-export function wrk(
-  subject: string,
-  url: string,
-  options: { threads?: number; connections?: number; seconds?: number; script?: string; env?: Record<string, string> } = {},
-): LoadResult {
+type WrkOptions = { threads?: number; connections?: number; seconds?: number; script?: string; env?: Record<string, string> };
+
+/** wrk's command line; the Lua script, when there is one, in a temp folder the caller removes. */
+function wrkArgs(url: string, options: WrkOptions): { args: string[]; scriptDir: string | undefined } {
   const args = ["wrk", `-t${options.threads ?? 1}`, `-c${options.connections ?? 64}`, `-d${options.seconds ?? 5}s`, "--latency"];
   let scriptDir: string | undefined;
   if (options.script) {
@@ -52,10 +50,11 @@ export function wrk(
     args.push("-s", path);
   }
   args.push(url);
-  const run = Bun.spawnSync(args, { env: { ...process.env, ...options.env } });
-  if (scriptDir) rmSync(scriptDir, { recursive: true, force: true });
-  const out = run.stdout.toString();
-  if (run.exitCode !== 0) throw new Error(`wrk failed: ${run.stderr.toString()}`);
+  return { args, scriptDir };
+}
+
+/** The figures of wrk's report. */
+function wrkResult(subject: string, out: string): LoadResult {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? "0");
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? "0");
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? "0");
@@ -64,30 +63,24 @@ export function wrk(
   return { subject, requests_per_second: Math.round(rps), p50_ms: Math.round(p50 * 100) / 100, p99_ms: Math.round(p99 * 100) / 100, non_2xx: non2xx, requests };
 }
 
+/** Drives `url` with wrk (`threads`, `connections`, `seconds`), optionally with a Lua script. */
+export function wrk(subject: string, url: string, options: WrkOptions = {}): LoadResult {
+  const { args, scriptDir } = wrkArgs(url, options);
+  const run = Bun.spawnSync(args, { env: { ...process.env, ...options.env } });
+  if (scriptDir) rmSync(scriptDir, { recursive: true, force: true });
+  const out = run.stdout.toString();
+  if (run.exitCode !== 0) throw new Error(`wrk failed: ${run.stderr.toString()}`);
+  return wrkResult(subject, out);
+}
+
 /** `wrk` as a child process, without blocking this one: several may load several servers at once. */
-export async function wrkAsync(
-  subject: string,
-  url: string,
-  options: { threads?: number; connections?: number; seconds?: number; script?: string; env?: Record<string, string> } = {},
-): Promise<LoadResult> {
-  const args = ["wrk", `-t${options.threads ?? 1}`, `-c${options.connections ?? 64}`, `-d${options.seconds ?? 5}s`, "--latency"];
-  const scriptDir = mkdtempSync(join(tmpdir(), "coc-wrk-"));
-  if (options.script) {
-    const path = join(scriptDir, "script.lua");
-    writeFileSync(path, options.script);
-    args.push("-s", path);
-  }
-  args.push(url);
+export async function wrkAsync(subject: string, url: string, options: WrkOptions = {}): Promise<LoadResult> {
+  const { args, scriptDir } = wrkArgs(url, options);
   const child = Bun.spawn(args, { env: { ...process.env, ...options.env }, stdout: "pipe", stderr: "pipe" });
   const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
-  rmSync(scriptDir, { recursive: true, force: true });
+  if (scriptDir) rmSync(scriptDir, { recursive: true, force: true });
   if (code !== 0) throw new Error(`wrk failed: ${await new Response(child.stderr).text()}`);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? "0");
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? "0");
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? "0");
-  const p50 = parseMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "");
-  const p99 = parseMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? "");
-  return { subject, requests_per_second: Math.round(rps), p50_ms: Math.round(p50 * 100) / 100, p99_ms: Math.round(p99 * 100) / 100, non_2xx: non2xx, requests };
+  return wrkResult(subject, out);
 }
 
 /** A Lua script that sends each request with the next bearer token from a file (distinct users). */
