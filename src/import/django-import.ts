@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { resolve, sep } from "node:path";
 import { and, eq, inArray, sql } from "drizzle-orm";
+import { DJANGO_PBKDF2 } from "../auth/password.ts";
 import type { Clock } from "../clock.ts";
 import { chatMessages, checkIns, follows, identities, importedRows, payments, profiles, users } from "../db/schema.ts";
 import { first, type Store, type Tx } from "../db/store.ts";
@@ -356,7 +357,7 @@ export class DjangoImporter {
       } else takenEmails.add(lower);
     }
     // Django's PBKDF2 hashes keep working (and become argon2id at the first sign-in); `!…` is no password.
-    const passwordHash = source.password.startsWith("pbkdf2_sha256$") ? source.password : null;
+    const passwordHash = source.password.startsWith(`${DJANGO_PBKDF2}$`) ? source.password : null;
     if (passwordHash === null && source.password && !source.password.startsWith("!")) {
       report.notes.push(`${source.username}: a password hashed with ${source.password.split("$")[0]} cannot be checked here; password sign-in is off for this account`);
     }
